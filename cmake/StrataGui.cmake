@@ -1,0 +1,10 @@
+# STRATA_WITH_GUI: AUTO builds strata-gui when Qt6 Widgets is found. Sets STRATA_GUI_ENABLED.
+set(STRATA_GUI_ENABLED OFF)
+if(NOT STRATA_WITH_GUI STREQUAL "OFF")
+  find_package(Qt6 QUIET COMPONENTS Widgets Concurrent Test)
+  if(Qt6_FOUND)
+    set(STRATA_GUI_ENABLED ON)
+  elseif(STRATA_WITH_GUI STREQUAL "ON")
+    message(FATAL_ERROR "STRATA_WITH_GUI=ON but Qt6 Widgets was not found")
+  endif()
+endif()

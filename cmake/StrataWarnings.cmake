@@ -1,0 +1,10 @@
+# Warnings for Strata's own targets: -Wall -Wextra -Wpedantic; errors when STRATA_WERROR is ON (CI).
+add_library(strata_warnings INTERFACE)
+target_compile_options(strata_warnings INTERFACE
+  $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wpedantic>
+  $<$<AND:$<COMPILE_LANGUAGE:CXX>,$<BOOL:${STRATA_WERROR}>>:-Werror>)
+if(STRATA_SANITIZE)
+  target_compile_options(strata_warnings INTERFACE
+    $<$<COMPILE_LANGUAGE:CXX>:-fsanitize=${STRATA_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all>)
+  target_link_options(strata_warnings INTERFACE -fsanitize=${STRATA_SANITIZE})
+endif()

@@ -1,0 +1,55 @@
+#pragma once
+// How a job is split (CONTRACT §2 "strategy") and what it runs ("workload").
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "model/dtype.hpp"
+
+namespace strata {
+
+enum class Schedule : std::uint8_t { gpipe, one_f_one_b, interleaved, zb_h1 };
+enum class CpKind : std::uint8_t { ring, ulysses };
+enum class Recompute : std::uint8_t { none, selective, full };
+// Collective algorithm choice: auto picks as NCCL's tuner would (size and topology).
+enum class CollAlgo : std::uint8_t { automatic, ring, tree, hierarchical, nvls, direct };
+
+struct Strategy {
+  int dp = 1, tp = 1, pp = 1, cp = 1, ep = 1;
+  bool sequence_parallel = false;
+  int vpp = 1;
+  Schedule schedule = Schedule::one_f_one_b;
+  CpKind cp_kind = CpKind::ring;
+  int micro_batch = 1;
+  int global_batch = 1;
+  int zero = 0;                        // 0 none, 1 distributed optimizer, 2 +grads, 3 FSDP
+  Recompute recompute = Recompute::none;
+  bool overlap_grad_reduce = true;
+  bool overlap_param_gather = false;
+  std::optional<DType> dtype;          // compute dtype; default the model's
+  std::vector<int> layer_split;        // layers per pipeline stage (optional)
+  std::string order = "tp-cp-dp-pp";   // rank order, innermost first
+  double bucket_bytes = 0;             // DP gradient bucket; 0 = Megatron default
+  CollAlgo algorithm = CollAlgo::automatic;
+
+  int gpus() const { return dp * tp * pp * cp; }
+  int micro_batches() const { return global_batch / (micro_batch * dp); }
+};
+
+enum class WorkloadKind : std::uint8_t { train, inference };
+
+struct Workload {
+  WorkloadKind kind = WorkloadKind::train;
+  std::int64_t seq_len = 4096;     // train
+  int batch = 1;                   // inference: concurrent sequences
+  std::int64_t prompt_len = 0;     // inference
+  std::int64_t gen_len = 0;        // inference
+};
+
+const char* schedule_name(Schedule s);
+const char* cp_kind_name(CpKind k);
+const char* recompute_name(Recompute r);
+const char* coll_algo_name(CollAlgo a);
+
+}  // namespace strata
