@@ -35,6 +35,7 @@ const char* category_name(Category c) {
     case Category::pp: return "pp";
     case Category::dp: return "dp";
     case Category::optimizer: return "optimizer";
+    case Category::bubble: return "bubble";
     case Category::count: break;
   }
   return "?";

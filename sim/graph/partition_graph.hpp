@@ -24,7 +24,7 @@ namespace strata {
 enum class TaskKind : std::uint8_t { compute, collective, send, recv, optimizer, memcpy };
 enum class Phase : std::uint8_t { forward, backward_input, backward_weight, recompute, optimizer, none };
 // What the time is spent on; the timeline `cat` and the report's breakdown use it.
-enum class Category : std::uint8_t { compute, tp, cp, ep, pp, dp, optimizer, count };
+enum class Category : std::uint8_t { compute, tp, cp, ep, pp, dp, optimizer, bubble, count };
 enum class OpKind : std::uint8_t { gemm, grouped_gemm, attention, elementwise, comm, optimizer };
 enum class CollKind : std::uint8_t { all_reduce, all_gather, reduce_scatter, all_to_all, all_to_all_v, broadcast };
 // Streams execute their tasks in order, like CUDA streams. Receives wait on no stream (they are
