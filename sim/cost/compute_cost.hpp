@@ -1,0 +1,76 @@
+#pragma once
+// Compute cost of one task on one GPU (reference/cost-models.md §4.6):
+//   time = max(FLOPs / (peak · efficiency(shape)), bytes / (HBM bandwidth · hbm efficiency)) + launch
+// Efficiency comes from a fitted hardware profile when one is given (EfficiencyTable,
+// interpolated), else from the built-in curves below, which reproduce the measured ceilings of
+// the reference (MAMF fractions, tile and wave quantization, small-K penalty).
+#include <functional>
+#include <memory>
+#include <optional>
+
+#include "cluster/gpu.hpp"
+#include "graph/partition_graph.hpp"
+
+namespace strata {
+
+// Constants of the built-in curves; every one named with its source. A profile overrides them.
+struct ComputeConstants {
+  // Output tile cuBLAS uses for large bf16 GEMMs on Ampere/Hopper: 128x128 is the smallest of
+  // the common CUTLASS/cuBLAS tiles (128x128, 128x256) named in NVIDIA's matmul guide [S11k].
+  int tile_m = 128, tile_n = 128;
+  // Small-K penalty f_K = K / (K + k_half): main-loop prologue/epilogue cost relative to the
+  // K loop. The reference (§4.6) says to calibrate f_K; 64 (one k-tile of a 128x128x64 tile)
+  // is an assumption until a profile replaces it.
+  double k_half = 64;
+  // Attention kernels: reference §4.5 gives eff_attn ≈ 0.5–0.75 (FlashAttention-3 at ~75% of
+  // H100 peak [S12e]); the midpoint 0.6 is used for forward, and backward (2.5x the forward
+  // FLOPs with recomputed scores [S7f-FA]) is taken at the same efficiency.
+  double attn_efficiency = 0.6;
+  // Short sequences cannot fill the machine: eff scales by L / (L + attn_len_half) (assumption:
+  // per-block rescaling overhead; calibrate).
+  double attn_len_half = 256;
+  // Achievable fraction of HBM bandwidth for streaming kernels (assumption, typical 0.8–0.9;
+  // the profile's measured memcpy bandwidth replaces it).
+  double hbm_efficiency = 0.85;
+  // Kernel launch overhead per task: "a few microseconds" (reference §4.6, §9).
+  double launch_s = 4e-6;
+  // Compute slowdown while communication kernels share the GPU: NCCL kernels occupy SMs (one
+  // per channel) and HBM bandwidth. 10% is an assumption (calibrate: profile overlap_slowdown).
+  double overlap_slowdown = 0.10;
+};
+
+// Efficiency tables fitted by `strata calibrate` (see exec/PROFILE.md): GEMM efficiency sampled
+// on a log grid of (M, N, K), attention efficiency by sequence length. Interpolated in log space.
+struct EfficiencyTable {
+  std::vector<double> gemm_m, gemm_n, gemm_k;  // sorted grid axes
+  std::vector<double> gemm_eff;                // [im][in][ik] flattened, fraction of peak
+  std::vector<double> attn_len, attn_eff;      // sorted axis, fraction of peak
+  double hbm_GBps = 0;                         // measured copy bandwidth (0 = unknown)
+  double launch_s = -1;                        // measured launch overhead (<0 = unknown)
+  double overlap_slowdown = -1;
+  double peak_scale = 1.0;                     // measured peak / datasheet peak (CPU profiles)
+  bool has_gemm() const { return !gemm_eff.empty(); }
+  bool has_attn() const { return !attn_eff.empty(); }
+};
+
+class ComputeCostModel {
+public:
+  ComputeCostModel(const GpuSpec& gpu, ComputeConstants constants = {}, std::shared_ptr<const EfficiencyTable> profile = nullptr);
+
+  double gemm_efficiency(const GemmShape& g) const;
+  double attention_efficiency(const AttnShape& a) const;
+  // Duration of compute/optimizer/memcpy task `t` of class `c`, seconds.
+  double task_time(const ClassTasks& c, std::uint32_t t) const;
+  double overlap_slowdown() const { return profile_ && profile_->overlap_slowdown >= 0 ? profile_->overlap_slowdown : k_.overlap_slowdown; }
+  double hbm_Bps() const;
+  double launch_s() const { return profile_ && profile_->launch_s >= 0 ? profile_->launch_s : k_.launch_s; }
+  const ComputeConstants& constants() const { return k_; }
+  const GpuSpec& gpu() const { return gpu_; }
+
+private:
+  GpuSpec gpu_;
+  ComputeConstants k_;
+  std::shared_ptr<const EfficiencyTable> profile_;
+};
+
+}  // namespace strata
