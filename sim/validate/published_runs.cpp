@@ -1,0 +1,161 @@
+#include "validate/published_runs.hpp"
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "io/scenario.hpp"
+#include "model/model.hpp"
+
+namespace fs = std::filesystem;
+
+namespace strata {
+
+std::string default_validation_file() {
+  if (const char* f = std::getenv("STRATA_VALIDATION_FILE"); f && *f) return f;
+  fs::path root(project_root());
+  for (fs::path p : {root / ".." / "shared" / "validation" / "published_runs.json",
+                     root / "scenarios" / "validation" / "published_runs.json"})
+    if (fs::exists(p)) return p.lexically_normal().string();
+  return (root / "scenarios" / "validation" / "published_runs.json").string();
+}
+
+namespace {
+
+bool contains(const std::string& s, const char* sub) { return s.find(sub) != std::string::npos; }
+
+std::string str_or(const Json& j, const char* key, const std::string& def = "") {
+  return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : def;
+}
+double num_or(const Json& j, const char* key, double def) {
+  return j.contains(key) && j[key].is_number() ? j[key].get<double>() : def;
+}
+
+// The model block: Megatron GPT rows are GPT-2/3 style (LayerNorm, biases, learned positions,
+// tied embeddings); MPT has no biases, ALiBi (no position table) and tied embeddings; Mixtral
+// is Llama-style (RMSNorm, SwiGLU, untied).
+Json model_block(const Json& m, std::vector<std::string>& assumptions) {
+  Json out = {{"name", str_or(m, "name", "model")},
+              {"layers", m["num_layers"]},
+              {"hidden", m["hidden_size"]},
+              {"heads", m["num_attention_heads"]},
+              {"kv_heads", m.value("num_kv_heads", m["num_attention_heads"])},
+              {"ffn_hidden", m["ffn_hidden_size"]},
+              {"vocab", m["vocab_size"]},
+              {"activation", str_or(m, "ffn_activation", "gelu") == "swiglu" ? "swiglu" : "gelu"}};
+  std::string name = str_or(m, "name"), other = str_or(m, "other");
+  if (contains(name, "GPT")) {
+    out["norm"] = "layernorm";
+    out["linear_bias"] = true;
+    out["position"] = "learned";
+    out["max_position"] = m.value("seq_length", 2048);
+    out["tie_embeddings"] = true;
+  } else if (contains(name, "MPT")) {
+    out["norm"] = "layernorm";
+    out["linear_bias"] = false;
+    out["tie_embeddings"] = true;
+    assumptions.push_back("MPT: ALiBi (no position table), tied embeddings, no biases (llm-foundry yaml)");
+  } else {
+    out["norm"] = "rmsnorm";
+    out["tie_embeddings"] = false;
+  }
+  if (m.contains("moe") && m["moe"].is_object()) {
+    const Json& e = m["moe"];
+    out["moe"] = {{"experts", e["num_experts"]},
+                  {"top_k", e["top_k"]},
+                  {"expert_ffn_hidden", e.value("expert_ffn_hidden_size", m["ffn_hidden_size"].get<long long>())},
+                  {"shared_experts", e.value("shared_experts", 0)}};
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<PublishedRun> load_published_runs(const std::string& path) {
+  Json all = read_json_file(path);
+  if (!all.is_array()) throw InputError(path, "", "expected an array of published runs");
+  std::vector<PublishedRun> runs;
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    const Json& r = all[i];
+    if (!r.is_object() || str_or(r, "measurement_kind") != "training_throughput") continue;
+    PublishedRun run;
+    run.id = str_or(r, "id", "row" + std::to_string(i));
+    run.source = r.contains("source") ? str_or(r["source"], "citation") : "";
+    const Json& m = r["model"];
+    const Json& p = r["parallel"];
+    const Json& hw = r["hardware"];
+    // Published step time: measured, else derived by the source file from published figures.
+    if (r.contains("result") && num_or(r["result"], "step_time_s", 0) > 0) {
+      run.published_step_s = r["result"]["step_time_s"].get<double>();
+      run.step_basis = "published step time";
+    } else if (r.contains("derived") && num_or(r["derived"], "step_time_s", 0) > 0) {
+      run.published_step_s = r["derived"]["step_time_s"].get<double>();
+      run.step_basis = "derived from published throughput (" + str_or(r["derived"], "note", "see file") + ")";
+    }
+    try {
+      // GPU and fabric.
+      std::string gpu = str_or(hw, "gpu");
+      std::string topo, gpu_name;
+      if (contains(gpu, "A100")) {
+        topo = "topologies/dgx-a100.json";
+        gpu_name = contains(gpu, "40") ? "A100-40-SXM" : "A100-80-SXM";
+      } else if (contains(gpu, "H100")) {
+        topo = "topologies/dgx-h100.json";
+        gpu_name = "H100-SXM";
+      } else {
+        run.unsupported = "GPU \"" + gpu + "\" is not in Strata's GPU table";
+      }
+      int gpus = hw.value("gpu_count", 0), per_node = hw.value("gpus_per_node", 8);
+      std::string inter = str_or(hw, "inter_node");
+      if (inter.empty() || contains(inter, "not stated"))
+        run.assumptions.push_back("fabric not stated: assumed " + topo.substr(11) + " (8 NICs per node, non-blocking)");
+      Json cluster = {{"topology", topo}, {"nodes", gpus / std::max(1, per_node)}, {"gpu", gpu_name}};
+      if (contains(inter, "8x400") || contains(gpu, "H100")) cluster["fabric"] = {{"kind", "rail-optimized"}};
+      if (contains(inter, "fat tree") || contains(inter, "fat-tree"))
+        cluster["fabric"] = {{"kind", "fat-tree"}, {"levels", contains(inter, "3-level") ? 3 : 2}};
+      // Strategy.
+      int vpp = p.contains("virtual_pipeline_chunks_per_rank") && p["virtual_pipeline_chunks_per_rank"].is_number()
+                    ? p["virtual_pipeline_chunks_per_rank"].get<int>() : 1;
+      std::string rec = str_or(p, "activation_recompute", "none");
+      std::string shard = str_or(p, "dp_sharding");
+      int zero = contains(shard, "FSDP") || contains(shard, "FULL_SHARD") ? 3 : contains(shard, "distributed optimizer") ? 1 : 0;
+      Json strategy = {{"tp", p.value("tp", 1)},
+                       {"pp", p.value("pp", 1)},
+                       {"dp", p.value("dp", 1)},
+                       {"cp", p["cp"].is_number() ? p["cp"].get<int>() : 1},
+                       {"ep", p["ep"].is_number() ? p["ep"].get<int>() : 1},
+                       {"sequence_parallel", p["sequence_parallel"].is_boolean() && p["sequence_parallel"].get<bool>()},
+                       {"vpp", vpp},
+                       {"schedule", vpp > 1 ? "interleaved" : "1f1b"},
+                       {"micro_batch", p.value("micro_batch_size", 1)},
+                       {"global_batch", p.value("global_batch_size_seqs", 1)},
+                       {"zero", zero},
+                       {"recompute", contains(rec, "full") ? "full" : contains(rec, "selective") ? "selective" : "none"}};
+      std::string prec = str_or(r, "precision");
+      strategy["dtype"] = contains(prec, "fp16") && !contains(prec, "bf16") ? "fp16" : "bf16";
+      if (zero == 3) run.assumptions.push_back("FSDP FULL_SHARD modelled as ZeRO-3 with per-layer all-gathers");
+      Json model = model_block(m, run.assumptions);
+      run.scenario = {{"name", run.id},
+                      {"model", model},
+                      {"cluster", cluster},
+                      {"strategy", strategy},
+                      {"workload", {{"kind", "train"}, {"seq_len", m.value("seq_length", 2048)}}}};
+      if (run.published_step_s <= 0 && r.contains("result") && num_or(r["result"], "tflops_per_gpu", 0) > 0) {
+        // Derive the step from published TFLOP/s with the source's own FLOP convention (Megatron-Core:
+        // the model's training FLOPs, which Strata's count follows, reference §4.2).
+        Scenario sc = parse_scenario(run.scenario, path);
+        double tokens = double(sc.strategy.global_batch) * double(sc.workload.seq_len);
+        double flops = tokens * train_flops_per_token(sc.model, sc.workload.seq_len);
+        run.published_step_s = flops / (double(gpus) * r["result"]["tflops_per_gpu"].get<double>() * 1e12);
+        run.step_basis = "derived here: model FLOPs per step / (GPUs x published TFLOP/s per GPU)";
+      }
+    } catch (const std::exception& e) {
+      run.unsupported = e.what();
+    }
+    if (run.unsupported.empty() && run.published_step_s <= 0) run.unsupported = "no published step time or throughput";
+    if (!run.unsupported.empty()) run.scenario = nullptr;
+    runs.push_back(std::move(run));
+  }
+  return runs;
+}
+
+}  // namespace strata
