@@ -87,10 +87,12 @@ Report build_report(const Scenario& s, const PartitionGraph& g, const std::vecto
   }
   // The busiest rank (most compute) sets the bubble; exposed comm is the worst over ranks.
   double best_busy = -1;
+  const RankRecord* busiest = nullptr;
   for (const auto& r : ranks) {
     RankAccounting a = account_rank(r, step);
     if (a.compute_busy > best_busy) {
       best_busy = a.compute_busy;
+      busiest = &r;
       rep.bubble_fraction = step > 0 ? a.bubble / step : 0;
       rep.busy_s = a.busy;
     }
@@ -124,7 +126,20 @@ Report build_report(const Scenario& s, const PartitionGraph& g, const std::vecto
     rep.ttft_s = prefill_end;
     rep.tpot_s = s.workload.gen_len > 0 ? (step - prefill_end) / double(s.workload.gen_len) : 0;
   }
-  // Per-op breakdown on the busiest rank's class, for "where does the time go".
+  // Where the time goes on the busiest rank: compute by op, so that an error points at a model.
+  if (busiest) {
+    std::map<std::string, double> by_op;
+    const ClassTasks& c = *busiest->tasks;
+    for (std::uint32_t t = 0; t < c.size(); ++t)
+      if (c.kind[t] == TaskKind::compute || c.kind[t] == TaskKind::optimizer || c.kind[t] == TaskKind::memcpy)
+        by_op[g.names[c.name[t]]] += (*busiest->end)[t] - (*busiest->start)[t];
+    Json ops = Json::object();
+    for (const auto& [k, v] : by_op) ops[k] = v;
+    rep.extra["breakdown"] = {{"rank", busiest->rank},
+                              {"compute_by_op_s", ops},
+                              {"bubble_s", rep.bubble_fraction * step},
+                              {"optimizer_s", rep.busy_s[std::size_t(Category::optimizer)]}};
+  }
   return rep;
 }
 
