@@ -1,8 +1,12 @@
-// strata simulate SCENARIO.json [--report R.json] [--trace T.json] [--set key=value ...]
+// strata simulate SCENARIO.json [--report R.json] [--trace T.json] [--set key=value ...] [--full]
 #include <cstdio>
 
 #include "commands.hpp"
+#include "engine/simulate.hpp"
+#include "io/atomic_file.hpp"
 #include "io/scenario.hpp"
+#include "report/summary.hpp"
+#include "report/timeline_json.hpp"
 
 namespace strata::cli {
 
@@ -18,10 +22,18 @@ void add_simulate(CLI::App& app) {
   cmd->add_flag("--full", full, "Simulate every rank and every flow instead of one representative per rank class");
   cmd->callback([] {
     Scenario s = load_scenario(file, sets);
-    double params = count_params(s.model).total();
-    std::printf("scenario %s: %s on %lld x %s (not yet a simulation)\n", s.name.c_str(), s.model.name.c_str(),
-                (long long)s.cluster.gpus(), s.cluster.gpu.name.c_str());
-    std::printf("parameters %.3fB\n", params / 1e9);
+    SimOptions opt;
+    opt.full = full;
+    opt.want_timeline = !trace.empty();
+    SimResult r = simulate(s, opt);
+    std::fputs(format_summary(s, r.report).c_str(), stdout);
+    if (!report.empty()) write_file_atomic(report, r.report.to_json().dump(2) + "\n");
+    if (!trace.empty()) write_timeline(r.timeline, trace);
+    std::printf("simulated %d rank(s) (%s), %llu events, %llu flows in %.2f s\n", r.stats.simulated_ranks,
+                full ? "every rank" : "one per rank class", (unsigned long long)r.stats.events,
+                (unsigned long long)r.stats.flows, r.stats.wall_s);
+    if (!report.empty()) std::printf("report:   %s\n", report.c_str());
+    if (!trace.empty()) std::printf("timeline: %s (open in https://ui.perfetto.dev)\n", trace.c_str());
   });
 }
 

@@ -182,12 +182,12 @@ ClusterSpec parse_cluster(const JsonReader& t) {
   }
   c.gpus_per_node = int(t.get_int("gpus_per_node", 1, 1024));
   c.nodes = int(t.get_int("nodes", 1, 1 << 20, 1));
-  c.pcie_GBps = t.get_number("pcie_GBps", 0.1, 1e5, c.pcie_GBps);
+  c.pcie_GBps = t.get_number("pcie_GBps", 0.1, 1e9, c.pcie_GBps);
   if (auto in = t.maybe_child("intra_node")) {
     in->reject_unknown({"kind", "bw_GBps", "latency_us", "nvls"});
     std::string k = in->get_enum("kind", {"nvswitch", "nvlink-mesh", "pcie"});
     c.intra.kind = k == "nvswitch" ? IntraKind::nvswitch : k == "pcie" ? IntraKind::pcie : IntraKind::nvlink_mesh;
-    c.intra.bw_GBps = in->get_number("bw_GBps", 0.01, 1e6);
+    c.intra.bw_GBps = in->get_number("bw_GBps", 0.01, 1e9);
     c.intra.latency_us = in->get_number("latency_us", 0, 1e6, c.intra.latency_us);
     c.intra.nvls = in->get_bool("nvls", false);
     if (c.intra.nvls && c.intra.kind != IntraKind::nvswitch) in->fail_at("nvls", "NVLS needs an nvswitch node");
@@ -195,7 +195,7 @@ ClusterSpec parse_cluster(const JsonReader& t) {
   if (auto n = t.maybe_child("nic")) {
     n->reject_unknown({"per_node", "bw_GBps", "latency_us"});
     c.nic.per_node = int(n->get_int("per_node", 1, 1024));
-    c.nic.bw_GBps = n->get_number("bw_GBps", 0.01, 1e6);
+    c.nic.bw_GBps = n->get_number("bw_GBps", 0.01, 1e9);
     c.nic.latency_us = n->get_number("latency_us", 0, 1e6, c.nic.latency_us);
   }
   if (auto f = t.maybe_child("fabric")) {

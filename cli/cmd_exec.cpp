@@ -1,0 +1,65 @@
+// strata exec SCENARIO.json --backend cpu|cuda [--trace measured.json] [--report R.json] [--set k=v ...]
+// Plans the scenario's partition graph (one class per rank), runs it for real on a backend and
+// writes the measured timeline (same schema and task ids as `simulate --trace`) and report.
+#include <cstdio>
+
+#include "commands.hpp"
+#include "executor.hpp"
+#include "io/atomic_file.hpp"
+#include "io/scenario.hpp"
+#include "plan/planner.hpp"
+#include "report/timeline_json.hpp"
+
+namespace strata::cli {
+
+void add_exec(CLI::App& app) {
+  auto* cmd = app.add_subcommand("exec", "Run the partition graph for real and record a measured timeline");
+  static std::string file, backend = "cpu", trace, report;
+  static std::vector<std::string> sets;
+  static exec::ExecOptions o;
+  cmd->add_option("scenario", file, "Scenario JSON file")->required();
+  cmd->add_option("--backend", backend, "Backend: cpu (threads + Eigen) or cuda (cuBLASLt + NCCL)")
+      ->check(CLI::IsMember({"cpu", "cuda"}));
+  cmd->add_option("--trace", trace, "Write the measured timeline (Chrome trace JSON, opens in Perfetto) here");
+  cmd->add_option("--report", report, "Write the measured report (JSON) here");
+  cmd->add_option("--set", sets, "Override a scenario field by dotted path, e.g. strategy.tp=4");
+  cmd->add_option("--scale", o.scale, "Work factor in (0, 1] (GEMM dims x scale^(1/3), bytes x scale); default: automatic")
+      ->check(CLI::Range(1e-6, 1.0));
+  cmd->add_option("--cpu-gflop-budget", o.cpu_gflop_budget, "cpu automatic scale: most GFLOP one rank may run per step")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--warmup", o.warmup, "Un-timed steps before the measured one (default: cpu 0, cuda 1)")->check(CLI::Range(0, 100));
+  cmd->add_option("--timeout", o.timeout_s, "Seconds a rank may wait for a peer before the run is aborted")->check(CLI::PositiveNumber);
+  cmd->add_flag("--check", o.check_collectives, "cpu: fill known values and verify every collective and message");
+  cmd->add_flag("--representative", o.representative, "cuda: run one representative rank per class even with enough GPUs");
+  cmd->add_flag("--progress", o.progress, "Print a line per finished step on stderr");
+  cmd->callback([] {
+    Scenario s = load_scenario(file, sets);
+    PlanOptions po;
+    po.expand_ranks = true;
+    PartitionGraph g = build_partition_graph(s, po);
+    o.backend = backend;
+    exec::ExecResult r = exec::execute(g, o);
+    r.timeline.report = exec::measured_report(r, g, &s);
+    r.timeline.capacity_bytes = s.cluster.gpu.hbm_bytes;
+    const Json& rep = r.timeline.report;
+    std::printf("exec %s on %s: %zu ranks (%s), %zu tasks, step %.6f s, wall %.2f s\n", s.name.c_str(), backend.c_str(),
+                r.ranks.size(), r.representative ? "one per class" : "all at once", r.tasks, r.step_time_s, r.wall_s);
+    std::printf("  scale %g, tokens/s %.1f, TFLOP/s per rank %.4f, bubble %.1f%%\n", r.scale, rep.value("tokens_per_s", 0.0),
+                rep.value("tflops_per_gpu", 0.0), 100.0 * rep.value("bubble_fraction", 0.0));
+    if (rep.contains("exposed_comm_s")) {
+      const Json& ex = rep["exposed_comm_s"];
+      std::printf("  exposed comm s: tp %.6f cp %.6f ep %.6f pp %.6f dp %.6f\n", ex.value("tp", 0.0), ex.value("cp", 0.0),
+                  ex.value("ep", 0.0), ex.value("pp", 0.0), ex.value("dp", 0.0));
+    }
+    const Json& st = r.info["stats"];
+    if (st.contains("checked_collectives") && (st["checked_collectives"].get<long long>() > 0 || st["checked_messages"].get<long long>() > 0))
+      std::printf("  data checks: %lld collectives, %lld messages, %lld wrong elements\n", st["checked_collectives"].get<long long>(),
+                  st["checked_messages"].get<long long>(), st["mismatches"].get<long long>());
+    for (const auto& n : r.info["notes"]) std::printf("  note: %s\n", n.get<std::string>().c_str());
+    if (!trace.empty()) write_timeline(r.timeline, trace);
+    if (!report.empty()) write_file_atomic(report, rep.dump(2) + "\n");
+    if (st.value("mismatches", 0LL) > 0) throw exec::ExecError("collective data checks failed: " + st.value("first_mismatch", std::string()));
+  });
+}
+
+}  // namespace strata::cli

@@ -1,0 +1,51 @@
+#include "engine/simulate.hpp"
+
+#include <chrono>
+
+#include "cluster/topology.hpp"
+#include "cost/compute_cost.hpp"
+#include "cost/profile_loader.hpp"
+#include "engine/engine.hpp"
+#include "plan/planner.hpp"
+#include "report/report_builder.hpp"
+
+namespace strata {
+
+SimResult simulate(const Scenario& scenario, const SimOptions& options) {
+  auto t0 = std::chrono::steady_clock::now();
+  SimResult out;
+  out.graph = build_partition_graph(scenario, PlanOptions{});
+  const PartitionGraph& g = out.graph;
+  Topology topo(scenario.cluster);
+  ComputeCostModel cost(scenario.cluster.gpu, ComputeConstants{}, load_efficiency_profile(scenario.profile_path));
+  // Compute durations are rank-independent: one vector per class.
+  std::vector<std::vector<double>> durations(g.classes.size());
+  for (std::size_t c = 0; c < g.classes.size(); ++c) {
+    const ClassTasks& ct = g.classes[c];
+    durations[c].assign(ct.size(), 0.0);
+    for (std::uint32_t t = 0; t < ct.size(); ++t)
+      if (ct.kind[t] == TaskKind::compute || ct.kind[t] == TaskKind::optimizer || ct.kind[t] == TaskKind::memcpy)
+        durations[c][t] = cost.task_time(ct, t);
+  }
+  EngineConfig ec;
+  ec.full = options.full;
+  ec.overlap_slowdown = cost.overlap_slowdown();
+  EngineResult er = run_engine(g, topo, durations, ec);
+  std::vector<RankRecord> records;
+  for (std::size_t i = 0; i < er.sim_ranks.size(); ++i)
+    records.push_back({er.sim_ranks[i], &g.tasks_of_rank(er.sim_ranks[i]), &er.start[i], &er.end[i]});
+  out.report = build_report(scenario, g, records, er.makespan);
+  out.stats.events = er.events;
+  out.stats.flows = er.flows;
+  out.stats.simulated_ranks = int(er.sim_ranks.size());
+  out.stats.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  out.report.extra["simulation"] = {{"mode", options.full ? "full" : "symmetric"},
+                                    {"simulated_ranks", out.stats.simulated_ranks},
+                                    {"events", out.stats.events},
+                                    {"flows", out.stats.flows},
+                                    {"tasks", g.total_tasks()}};
+  if (options.want_timeline) out.timeline = build_timeline(scenario, g, records, out.report, !options.full);
+  return out;
+}
+
+}  // namespace strata

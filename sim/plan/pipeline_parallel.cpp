@@ -1,0 +1,230 @@
+// Pipeline parallelism (reference §5.6, §6): stages of consecutive layers (even, or
+// strategy.layer_split), v chunks per stage when interleaved (virtual stage = chunk·p + stage,
+// Megatron's layout), the embedding on the first virtual stage and the output layer + loss on the
+// last, and the activation / gradient sends between neighbouring virtual stages (the last stage's
+// chunk c feeds the first stage's chunk c+1, one step further along the pp ring). With TP + SP
+// each TP rank sends its 1/t shard of b·s·h.
+#include <numeric>
+
+#include "plan/plan_internal.hpp"
+
+namespace strata::plan {
+
+StageLayout stage_layout(const PlanDims& d) {
+  const int p = d.p, v = d.v, L = d.model->layers;
+  std::vector<int> per_stage(std::size_t(p), L / p);
+  const auto& split = d.sc->strategy.layer_split;
+  if (!split.empty()) per_stage.assign(split.begin(), split.end());
+  StageLayout sl;
+  sl.layers.assign(std::size_t(p), std::vector<ChunkLayers>(std::size_t(v)));
+  int next = 0;
+  for (int c = 0; c < v; ++c)
+    for (int s = 0; s < p; ++s) {
+      int n = per_stage[std::size_t(s)] / v;
+      sl.layers[std::size_t(s)][std::size_t(c)] = {next, n};
+      next += n;
+    }
+  return sl;
+}
+
+double pp_message_bytes(const PlanDims& d, const Pass& ps) {
+  return ps.tokens() * double(d.h) * d.act_B / (ps.sp ? double(d.t) : 1.0);
+}
+
+double embedding_activation(const PlanDims& d, const Pass& ps) {
+  // Input ids (8 bytes per token) and the embedding dropout mask (s·b·h), divided by t [S7b].
+  const double T = ps.tokens();
+  return (8.0 * T + T * double(d.h)) / d.t;
+}
+
+double output_activation(const PlanDims& d, const Pass& ps) {
+  // Final norm output and the fp32 logits / softmax of the vocabulary-parallel loss [S7b]:
+  // 4·s·b·h·(1 + V/h) / t.
+  const double T = ps.tokens();
+  return 4.0 * T * double(d.h) * (1.0 + double(d.V) / double(d.h)) / d.t;
+}
+
+namespace {
+
+struct UnitShape {
+  int vs = 0, V = 1;
+  bool head = false, emb = false;
+  ChunkLayers layers;
+  int group_of_layer(int layer) const { return (head ? 1 : 0) + (layers.first + layers.count - 1 - layer); }
+  int head_group() const { return 0; }
+  int emb_group() const { return (head ? 1 : 0) + layers.count; }
+};
+
+UnitShape unit_shape(const ClassCtx& C, int chunk) {
+  UnitShape u;
+  u.vs = chunk * C.d.p + C.stage;
+  u.V = C.d.p * C.d.v;
+  u.head = u.vs == u.V - 1;
+  u.emb = u.vs == 0;
+  u.layers = C.sl.layers[std::size_t(C.stage)][std::size_t(chunk)];
+  return u;
+}
+
+P2PInfo pp_info(double bytes, int offset) {
+  P2PInfo pi;
+  pi.group = GroupKind::pp;
+  pi.offset = std::int8_t(offset);
+  pi.bytes = bytes;
+  return pi;
+}
+
+}  // namespace
+
+std::uint32_t emit_forward_unit(ClassCtx& C, const Pass& ps, bool first_unit_of_chunk, const Deps& in) {
+  const PlanDims& d = C.d;
+  Emitter& E = C.E;
+  E.mb = ps.mb;
+  E.chunk = ps.chunk;
+  const UnitShape u = unit_shape(C, ps.chunk);
+  const double T = ps.tokens(), T_sp = ps.sp ? T / d.t : T;
+  std::uint32_t prev = E.next_id() == 0 ? kNone : E.next_id() - 1;
+  Deps cur;
+  if (u.emb) {
+    Deps first = in;
+    if (C.dp) first.add(C.dp->before_forward(E, ps.chunk, u.emb_group(), first_unit_of_chunk, prev));
+    // Vocabulary-parallel embedding: each TP rank looks up its vocabulary shard, then the partial
+    // [T, h] rows are summed (all-reduce, or reduce-scatter with SP).
+    auto emb = E.elementwise(Op::embedding, Phase::forward, -1, 2.0 * T * double(d.h) * d.act_B,
+                             d.train ? embedding_activation(d, ps) : 0.0, first);
+    cur = tp_reduce_output(C, ps, -1, Phase::forward, emb);
+  } else {
+    auto r = E.recv(Op::pp_recv_act, Category::pp, Stream::pp_recv_fwd, Phase::forward, -1,
+                    pp_info(pp_message_bytes(d, ps), -1), in);
+    C.book->recvs[P2PKey::make(0, ps.mb, u.vs)] = r;
+    cur = r;
+  }
+  for (int l = u.layers.first; l < u.layers.first + u.layers.count; ++l) {
+    Deps pre;
+    if (C.dp) pre = C.dp->before_forward(E, ps.chunk, u.group_of_layer(l), first_unit_of_chunk, prev);
+    cur = layer_forward(C, ps, l, Phase::forward, cur, pre);
+    prev = E.next_id() - 1;
+  }
+  if (!u.head) {
+    auto s = E.send(Op::pp_send_act, Category::pp, Stream::pp_send, Phase::forward, -1, pp_info(pp_message_bytes(d, ps), 1), cur);
+    C.book->sends[P2PKey::make(0, ps.mb, u.vs + 1)] = s;
+    return s;
+  }
+  Deps first = cur;
+  if (C.dp) first.add(C.dp->before_forward(E, ps.chunk, u.head_group(), first_unit_of_chunk, prev));
+  auto fn = E.elementwise(Op::final_norm, Phase::forward, -1, 2.0 * T_sp * double(d.h) * d.act_B, 0, first);
+  Deps x = tp_gather_input(C, ps, -1, Phase::forward, fn);
+  GemmShape hs;
+  hs.m = std::int64_t(T);
+  hs.n = d.V / d.t;
+  hs.k = d.h;
+  hs.dtype = d.gemm_dtype;
+  auto head = E.gemm(Op::lm_head, Phase::forward, -1, hs, gemm_flops(hs), d.train ? output_activation(d, ps) : 0.0, x);
+  if (d.train) {
+    auto ce = E.elementwise(Op::cross_entropy, Phase::forward, -1, 2.0 * T * double(hs.n) * 4.0, 0, head);
+    Deps r = tp_vocab_reductions(C, ps, Phase::forward, ce);
+    const std::uint32_t end = r.id[std::size_t(r.n - 1)];
+    C.fwd_end[P2PKey::make(0, ps.mb, ps.chunk)] = end;
+    return end;
+  }
+  // Inference: greedy sampling over the vocabulary shards (local arg-max, then a max all-reduce).
+  auto smp = E.elementwise(Op::sample, Phase::forward, -1, T * double(hs.n) * d.act_B, 0, head);
+  if (d.t == 1) return smp;
+  CollInfo ci;
+  ci.kind = CollKind::all_reduce;
+  ci.group = GroupKind::tp;
+  ci.algo = d.algo;
+  ci.bytes = T * 8.0;
+  return E.collective(Op::ce_allreduce, Category::tp, Stream::tp, Phase::forward, -1, ci, smp);
+}
+
+std::uint32_t emit_backward_unit(ClassCtx& C, const Pass& ps, bool split, bool last_microbatch, std::vector<PendingW>& wq) {
+  const PlanDims& d = C.d;
+  Emitter& E = C.E;
+  E.mb = ps.mb;
+  E.chunk = ps.chunk;
+  const UnitShape u = unit_shape(C, ps.chunk);
+  const double T = ps.tokens(), T_sp = ps.sp ? T / d.t : T;
+  std::uint32_t prev = E.next_id() == 0 ? kNone : E.next_id() - 1;
+  Deps cur;
+  if (u.head) {
+    Deps pre;
+    if (C.dp) pre = C.dp->before_backward(E, ps.chunk, u.head_group(), prev);
+    if (auto it = C.fwd_end.find(P2PKey::make(0, ps.mb, ps.chunk)); it != C.fwd_end.end()) pre.add(it->second);
+    auto ce = E.elementwise(Op::cross_entropy, Phase::backward_input, -1, 2.0 * T * double(d.V / d.t) * 4.0, 0, pre);
+    // LM head: logits[T, V/t] = X[T, h] W[h, V/t].
+    const double flops = 2.0 * T * double(d.V / d.t) * double(d.h);
+    GemmShape dg;
+    dg.m = std::int64_t(T);
+    dg.n = d.h;
+    dg.k = d.V / d.t;
+    dg.dtype = d.gemm_dtype;
+    auto dgrad = E.gemm(Op::lm_head, Phase::backward_input, -1, dg, flops, -output_activation(d, ps), ce);
+    PendingW w;
+    w.op = Op::lm_head;
+    w.shape = dg;
+    w.shape.m = d.h;
+    w.shape.n = d.V / d.t;
+    w.shape.k = std::int64_t(T);
+    w.flops = flops;
+    w.deps = ce;
+    w.layer = -1;
+    w.group = u.head_group();
+    if (split) wq.push_back(w);
+    else emit_wgrad(C, w);
+    Deps gi = tp_grad_input(C, ps, -1, dgrad);
+    cur = E.elementwise(Op::final_norm, Phase::backward_input, -1, 3.0 * T_sp * double(d.h) * d.act_B, 0, gi);
+    if (!split && C.dp) C.dp->grads_done(E, ps.chunk, u.head_group(), E.next_id() - 1, last_microbatch);
+  } else {
+    auto r = E.recv(Op::pp_recv_grad, Category::pp, Stream::pp_recv_bwd, Phase::backward_input, -1,
+                    pp_info(pp_message_bytes(d, ps), 1), {});
+    C.book->recvs[P2PKey::make(1, ps.mb, u.vs)] = r;
+    cur = r;
+  }
+  for (int l = u.layers.first + u.layers.count - 1; l >= u.layers.first; --l) {
+    const int g = u.group_of_layer(l);
+    Deps pre;
+    if (C.dp) pre = C.dp->before_backward(E, ps.chunk, g, E.next_id() - 1);
+    cur = layer_backward(C, ps, l, cur, split, wq, g, pre);
+    if (!split && C.dp) C.dp->grads_done(E, ps.chunk, g, E.next_id() - 1, last_microbatch);
+  }
+  if (!u.emb) {
+    auto s = E.send(Op::pp_send_grad, Category::pp, Stream::pp_send, Phase::backward_input, -1,
+                    pp_info(pp_message_bytes(d, ps), -1), cur);
+    C.book->sends[P2PKey::make(1, ps.mb, u.vs - 1)] = s;
+    return s;
+  }
+  // Embedding gradient: scatter-add of the [T, h] gradient rows into the vocabulary shard (a
+  // weight gradient). With SP the gradient is first all-gathered (backward of the reduce-scatter).
+  Deps g = tp_grad_output(C, ps, -1, cur);
+  PendingW w;
+  w.op = Op::embedding;
+  w.kind = OpKind::elementwise;
+  w.bytes = 2.0 * T * double(d.h) * d.act_B;
+  w.mem = -embedding_activation(d, ps);
+  w.deps = g;
+  w.layer = -1;
+  w.group = u.emb_group();
+  if (split) {
+    wq.push_back(w);
+    return g.id[std::size_t(g.n - 1)];
+  }
+  auto t = emit_wgrad(C, w);
+  if (C.dp) C.dp->grads_done(E, ps.chunk, u.emb_group(), t, last_microbatch);
+  return t;
+}
+
+std::uint32_t emit_weight_unit(ClassCtx& C, const Pass& ps, std::vector<PendingW>& wq, bool last_microbatch) {
+  Emitter& E = C.E;
+  E.mb = ps.mb;
+  E.chunk = ps.chunk;
+  std::uint32_t last = kNone;
+  for (std::size_t i = 0; i < wq.size(); ++i) {
+    last = emit_wgrad(C, wq[i]);
+    const bool group_ends = i + 1 == wq.size() || wq[i + 1].group != wq[i].group;
+    if (group_ends && C.dp) C.dp->grads_done(E, ps.chunk, wq[i].group, E.next_id() - 1, last_microbatch);
+  }
+  wq.clear();
+  return last;
+}
+
+}  // namespace strata::plan

@@ -1,0 +1,152 @@
+// strata calibrate on the cpu backend (quick grids) and the hardware profile format:
+// interpolation rules, JSON round trip, malformed files rejected with the field's path.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+
+#include "calibrate.hpp"
+#include "demo_graph.hpp"
+#include "io/input_error.hpp"
+#include "profile.hpp"
+
+using namespace strata;
+using namespace strata::exec;
+
+namespace {
+
+const HardwareProfile& cpu_profile() {
+  static HardwareProfile p = [] {
+    auto bench = make_bench("cpu");
+    CalibrateOptions o;
+    o.quick = true;
+    o.progress = false;
+    o.max_ranks = 2;
+    o.shapes = graph_gemm_shapes(make_demo_graph({}));
+    return calibrate(*bench, o);
+  }();
+  return p;
+}
+
+}  // namespace
+
+TEST(Calibrate, CpuProfileHasEveryPart) {
+  const HardwareProfile& p = cpu_profile();
+  EXPECT_EQ(p.backend, "cpu");
+  EXPECT_FALSE(p.device.empty());
+  EXPECT_FALSE(p.date.empty());
+  ASSERT_EQ(p.gemm.size(), 1u);
+  const GemmTable& t = p.gemm[0];
+  EXPECT_EQ(t.tflops.size(), t.m.size() * t.n.size() * t.k.size());
+  for (double x : t.tflops) EXPECT_GT(x, 0.0);
+  EXPECT_FALSE(p.gemm_points.empty());
+  for (const auto& q : p.gemm_points) EXPECT_GT(q.seconds, 0.0);
+  ASSERT_EQ(p.attention.size(), 2u);
+  for (const auto& a : p.attention)
+    for (double x : a.tflops) EXPECT_GT(x, 0.0);
+  EXPECT_GT(p.memcpy_GBps, 0.0);
+  EXPECT_GT(p.launch_overhead_us, 0.0);
+  EXPECT_LT(p.launch_overhead_us, 10000.0);
+  // Collectives by size on 2 ranks, with nccl-tests' busbw = algbw * factor.
+  const CollectiveFit* ar = p.collective("all_reduce", 2);
+  ASSERT_NE(ar, nullptr);
+  EXPECT_GE(ar->points.size(), 3u);
+  for (const auto& q : ar->points) EXPECT_NEAR(q.busbw_GBps, q.algbw_GBps * 2.0 * (2 - 1) / 2, 1e-9 * q.algbw_GBps);
+  const CollectiveFit* ag = p.collective("all_gather", 2);
+  ASSERT_NE(ag, nullptr);
+  for (const auto& q : ag->points) EXPECT_NEAR(q.busbw_GBps, q.algbw_GBps * 0.5, 1e-9 * q.algbw_GBps);
+  EXPECT_GT(ar->busbw_GBps, 0.0);
+  EXPECT_GT(ar->latency_us, 0.0);
+  ASSERT_NE(p.collective("sendrecv", 2), nullptr);
+  ASSERT_EQ(p.links.size(), 1u);
+  EXPECT_EQ(p.links[0].name, "shared_memory");
+  EXPECT_GT(p.links[0].bw_GBps, 0.0);
+  EXPECT_GT(p.overlap_slowdown, 0.0);
+  EXPECT_FALSE(p.overlap_method.empty());
+}
+
+TEST(Calibrate, CpuGemmEfficiencyGrowsWithSize) {
+  // Monotone-ish: along the diagonal M = N = K throughput grows from the smallest to the
+  // largest grid point, and for every (N, K) the largest M is faster than the smallest.
+  const GemmTable& t = cpu_profile().gemm[0];
+  const std::size_t s = t.m.size();
+  auto at = [&](std::size_t i, std::size_t j, std::size_t l) { return t.tflops[(i * s + j) * s + l]; };
+  EXPECT_GT(at(s - 1, s - 1, s - 1), 1.5 * at(0, 0, 0)) << "8^3 vs 128^3";
+  const double best = *std::max_element(t.tflops.begin(), t.tflops.end());
+  EXPECT_GT(at(s - 1, s - 1, s - 1), 0.4 * best);
+  int grows = 0, total = 0;
+  for (std::size_t j = 0; j < s; ++j)
+    for (std::size_t l = 0; l < s; ++l) {
+      ++total;
+      grows += at(s - 1, j, l) > at(0, j, l);
+    }
+  EXPECT_GE(grows, total - 2);
+}
+
+TEST(Calibrate, ProfileRoundTripsThroughJson) {
+  const HardwareProfile& p = cpu_profile();
+  const std::string path = (std::filesystem::temp_directory_path() / "strata_test_profile.json").string();
+  write_profile(p, path);
+  HardwareProfile q = read_profile(path);
+  std::filesystem::remove(path);
+  EXPECT_EQ(q.device, p.device);
+  ASSERT_EQ(q.gemm.size(), p.gemm.size());
+  EXPECT_EQ(q.gemm[0].tflops, p.gemm[0].tflops);
+  EXPECT_EQ(q.gemm[0].m, p.gemm[0].m);
+  EXPECT_EQ(q.gemm_points.size(), p.gemm_points.size());
+  EXPECT_EQ(q.attention.size(), p.attention.size());
+  EXPECT_EQ(q.collectives.size(), p.collectives.size());
+  EXPECT_DOUBLE_EQ(q.memcpy_GBps, p.memcpy_GBps);
+  EXPECT_DOUBLE_EQ(q.overlap_slowdown, p.overlap_slowdown);
+  const GemmShape g{100, 100, 100, 1, DType::fp32};
+  EXPECT_DOUBLE_EQ(q.gemm_time_s(g), p.gemm_time_s(g));
+}
+
+TEST(Profile, InterpolatesInLogSpace) {
+  GemmTable t;
+  t.dtype = DType::bf16;
+  t.peak_tflops = 100;
+  t.m = t.n = t.k = {64, 256};
+  // tflops = 10 at every 64-corner, 40 at every 256-corner along M only.
+  for (double m : t.m)
+    for (double n : t.n)
+      for (double k : t.k) {
+        (void)n;
+        (void)k;
+        t.tflops.push_back(m == 64 ? 10 : 40);
+      }
+  EXPECT_DOUBLE_EQ(t.tflops_at(64, 64, 64), 10);
+  EXPECT_DOUBLE_EQ(t.tflops_at(256, 100, 200), 40);
+  EXPECT_DOUBLE_EQ(t.tflops_at(128, 64, 64), 25);    // halfway in log2
+  EXPECT_DOUBLE_EQ(t.tflops_at(1024, 64, 64), 40);   // above: the edge
+  EXPECT_DOUBLE_EQ(t.tflops_at(32, 64, 64), 5);      // below: proportional to the dimension
+  EXPECT_DOUBLE_EQ(t.efficiency(256, 64, 64), 0.4);
+  HardwareProfile p;
+  p.gemm.push_back(t);
+  p.launch_overhead_us = 2;
+  const GemmShape g{256, 64, 64, 1, DType::bf16};
+  EXPECT_DOUBLE_EQ(p.gemm_time_s(g), 2.0 * 256 * 64 * 64 / 40e12 + 2e-6);
+  p.gemm_points.push_back({256, 64, 64, 1, DType::bf16, 1e-3, 0});
+  EXPECT_DOUBLE_EQ(p.gemm_time_s(g), 1e-3);  // an exact measured shape wins
+  CollectiveFit f;
+  f.op = "all_reduce";
+  f.ranks = 4;
+  f.latency_us = 10;
+  f.busbw_GBps = 100;
+  EXPECT_DOUBLE_EQ(f.time_s(1e9), 10e-6 + 1e9 * 1.5 / 100e9);
+}
+
+TEST(Profile, MalformedFileNamesTheField) {
+  Json j = profile_to_json(cpu_profile());
+  j["gemm"][0]["tflops"].erase(0);
+  try {
+    profile_from_json(j, "bad.json");
+    FAIL() << "expected an InputError";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("gemm[0].tflops"), std::string::npos) << e.what();
+  }
+  Json k = profile_to_json(cpu_profile());
+  k["backend"] = "tpu";
+  EXPECT_THROW(profile_from_json(k, "bad.json"), InputError);
+}
