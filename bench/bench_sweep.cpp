@@ -6,6 +6,7 @@
 // journal) with a trivial evaluator.
 //   cmake --build build --target strata_bench && build/bench/strata_bench --benchmark_filter=Sweep
 #include <benchmark/benchmark.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -43,12 +44,21 @@ std::string write_job(int nodes) {
 }
 
 
+// CPU seconds of the whole process (every thread): a rate per CPU-second does not depend on how
+// busy the machine is, which wall-clock rates on a shared machine do.
+double process_cpu_s() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  return double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + 1e-6 * double(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+}
+
 void run(benchmark::State& state, const sweep::Evaluator& ev, int jobs) {
   std::string file = write_job(int(state.range(0)));
   sweep::SweepOptions o;
   o.inputs = {file};
   o.jobs = jobs;
   std::size_t rows = 0, ok = 0, oom = 0, errors = 0;
+  const double cpu0 = process_cpu_s();
   for (auto _ : state) {
     sweep::SweepResult r = sweep::run_sweep(o, ev);
     rows += r.rows.size();
@@ -57,7 +67,9 @@ void run(benchmark::State& state, const sweep::Evaluator& ev, int jobs) {
       (st == "ok" ? ok : st == "oom" ? oom : errors)++;
     }
   }
+  const double cpu = process_cpu_s() - cpu0;
   fs::remove(file);
+  state.counters["per_cpu_s"] = cpu > 0 ? double(rows) / cpu : 0;
   state.SetItemsProcessed(std::int64_t(rows));
   state.counters["gpus"] = double(state.range(0) * 8);
   state.counters["strategies"] = double(rows) / double(state.iterations());

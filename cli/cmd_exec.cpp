@@ -37,8 +37,16 @@ void add_exec(CLI::App& app) {
     PlanOptions po;
     po.expand_ranks = true;
     PartitionGraph g = build_partition_graph(s, po);
+    // The class-shared graph `strata simulate` times: its representatives are the ranks to run
+    // when only one per class can (one GPU), and its class numbers let compare align every
+    // measured rank with a simulated representative of its class.
+    const PartitionGraph sym = build_partition_graph(s);
+    const bool same_ids = exec::same_task_ids(g, sym);
     o.backend = backend;
+    if (same_ids) o.representatives = sym.class_rep;
     exec::ExecResult r = exec::execute(g, o);
+    if (same_ids)
+      for (auto& tr : r.timeline.ranks) tr.rank_class = sym.rank_class[std::size_t(tr.rank)];
     r.timeline.report = exec::measured_report(r, g, &s);
     r.timeline.capacity_bytes = s.cluster.gpu.hbm_bytes;
     const Json& rep = r.timeline.report;

@@ -93,8 +93,8 @@ void run(const SweepFlags& f) {
   }
   std::printf("sweep: %zu scenario file%s", r.scenarios.size(), r.scenarios.size() == 1 ? "" : "s");
   if (!r.skipped.empty()) std::printf(" (%zu other JSON files skipped: not scenarios)", r.skipped.size());
-  std::printf(", %zu rows", r.total_rows);
-  if (o.shards > 1) std::printf("; shard %d/%d: %zu rows", o.shard, o.shards, r.shard_rows);
+  std::printf(", %zu row%s", r.total_rows, r.total_rows == 1 ? "" : "s");
+  if (o.shards > 1) std::printf("; shard %d/%d: %zu row%s", o.shard, o.shards, r.shard_rows, r.shard_rows == 1 ? "" : "s");
   std::printf(": %zu ok, %zu do not fit in memory, %zu errors", ok, oom, err);
   if (f.resume) std::printf(" (%zu resumed, %zu evaluated now)", r.resumed, r.computed);
   std::printf("\n");
@@ -123,7 +123,8 @@ void add_sweep(CLI::App& app) {
   cmd->add_flag("--resume", f.resume, "Continue an interrupted sweep into the same --out: finished rows are kept, not recomputed");
   cmd->add_flag("--merge", f.merge, "Join shard outputs (the inputs) into --out, byte-identical to an unsharded run");
   cmd->add_flag("--auto", f.automatic, "Search the automatic strategy space of every scenario (as \"search\": \"auto\")");
-  cmd->add_option("--set", f.sets, "Override a field of every scenario by dotted path before its search, e.g. cluster.nodes=64");
+  cmd->add_option("--set", f.sets, "Override a field of every scenario by dotted path before its search, e.g. cluster.nodes=64 (repeat --set for more)")
+      ->allow_extra_args(false);
   cmd->add_flag("--simulate-oom", f.simulate_oom,
                 "Simulate strategies that do not fit in memory too (by default they are rows with their memory only)");
   cmd->add_flag("--quiet,-q", f.quiet, "No progress on stderr");

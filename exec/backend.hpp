@@ -153,6 +153,10 @@ struct WorldOptions {
   bool check_collectives = false;  // cpu: fill known values and verify every collective/recv
   bool representative = false;     // cuda: force one representative rank per class
   double memory_limit_bytes = 0;   // cpu: refuse allocations above this (0 = backend default)
+  // Ranks to run when only one representative per class can run (cuda with fewer GPUs than
+  // ranks); empty: the graph's class_rep. `strata exec` passes the representatives of the
+  // class-shared graph, so an expanded graph does not run every rank one after another.
+  std::vector<int> representatives;
 };
 
 class World {

@@ -175,8 +175,8 @@ HardwareProfile calibrate(MicroBench& bench, const CalibrateOptions& o) {
         }
     p.gemm.push_back(std::move(t));
   }
-  for (GemmShape g : o.shapes) {
-    if (cpu) g.dtype = dtypes.front();
+  // The planner's shapes keep their dtype (the cpu runs them in fp32: that is what its exec does).
+  for (const GemmShape& g : o.shapes) {
     const double s = bench.gemm_s(g);
     const double flops = 2.0 * double(g.m) * double(g.n) * double(g.k) * std::max(1, g.batch);
     p.gemm_points.push_back({g.m, g.n, g.k, std::max(1, g.batch), g.dtype, s, s > 0 ? flops / s / 1e12 : 0.0});

@@ -335,6 +335,7 @@ ExecResult execute(const PartitionGraph& g, const ExecOptions& options) {
   wo.timeout_s = options.timeout_s;
   wo.check_collectives = options.check_collectives;
   wo.representative = options.representative;
+  wo.representatives = options.representatives;
   auto world = make_world(options.backend, g, wo);
   return execute(g, *world, options);
 }
@@ -503,6 +504,19 @@ ExecResult execute(const PartitionGraph& g, World& world, const ExecOptions& o) 
   info["notes"] = notes;
   res.info = info;
   return res;
+}
+
+bool same_task_ids(const PartitionGraph& a, const PartitionGraph& b) {
+  if (a.layout.world() != b.layout.world() || a.rank_class.size() != b.rank_class.size()) return false;
+  for (int r = 0; r < a.layout.world(); ++r) {
+    const ClassTasks& x = a.tasks_of_rank(r);
+    const ClassTasks& y = b.tasks_of_rank(r);
+    if (x.size() != y.size() || x.kind != y.kind || x.stream != y.stream || x.deps != y.deps || x.dep_begin != y.dep_begin)
+      return false;
+    for (std::size_t t = 0; t < x.size(); ++t)
+      if (a.names[x.name[t]] != b.names[y.name[t]]) return false;
+  }
+  return true;
 }
 
 Json measured_report(const ExecResult& r, const PartitionGraph& g, const Scenario* scenario) {

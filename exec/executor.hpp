@@ -30,6 +30,7 @@ struct ExecOptions {
   bool check_collectives = false;      // cpu: verify the data of every collective and message
   bool representative = false;         // cuda: one representative rank per class even with enough GPUs
   bool progress = false;               // a line per finished step on stderr
+  std::vector<int> representatives;    // see WorldOptions::representatives
 };
 
 struct RankTiming {
@@ -56,6 +57,10 @@ double choose_scale(const PartitionGraph& g, const World& world, const ExecOptio
 
 ExecResult execute(const PartitionGraph& g, const ExecOptions& options);
 ExecResult execute(const PartitionGraph& g, World& world, const ExecOptions& options);
+
+// True when every rank has the same tasks (kind, stream, name, deps) under the same ids in both
+// graphs, e.g. the planner's expanded graph and its class-shared one.
+bool same_task_ids(const PartitionGraph& a, const PartitionGraph& b);
 
 // The report of CONTRACT §3 computed from the measured timeline (plus an "exec" block with
 // what was run and how). `scenario` may be null (hand-built graphs).

@@ -620,6 +620,53 @@ TEST(PlannerErrors, InvalidCombinationsAreRefusedWithTheReason) {
   EXPECT_THROW(plan_graph({"strategy.vpp=2", "strategy.pp=2", "strategy.schedule=\"1f1b\""}), InputError);
 }
 
+TEST(PlannerFuzz, StrategyCombinationsKeepTheInvariants) {
+  // A deterministic sample of the strategy space on a small model: structure, matching and FLOPs.
+  std::uint64_t x = 12345;
+  auto pick = [&](int n) {
+    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    return int((x >> 33) % std::uint64_t(n));
+  };
+  int built = 0;
+  for (int i = 0; i < 80; ++i) {
+    const int tp = 1 << pick(2), pp = 1 << pick(2), cp = 1 << pick(2), dp = 1 << pick(2);
+    const bool moe = pick(3) == 0;
+    std::vector<std::string> s = {"strategy.tp=" + std::to_string(tp), "strategy.pp=" + std::to_string(pp),
+                                  "strategy.cp=" + std::to_string(cp), "strategy.dp=" + std::to_string(dp),
+                                  "strategy.global_batch=" + std::to_string(dp * 4)};
+    if (tp > 1 && pick(2)) s.push_back("strategy.sequence_parallel=true");
+    if (cp > 1 && pick(2)) s.push_back("strategy.cp_kind=\"ulysses\"");
+    const char* scheds[] = {"gpipe", "1f1b", "zb-h1", "interleaved"};
+    const int sc = pick(pp > 1 ? 4 : 3);
+    s.push_back(std::string("strategy.schedule=\"") + scheds[sc] + "\"");
+    if (sc == 3) s.push_back("strategy.vpp=2");
+    const int zero = pick(pp > 1 ? 3 : 4);
+    s.push_back("strategy.zero=" + std::to_string(zero));
+    const char* rc[] = {"none", "selective", "full"};
+    const int r = pick(3);
+    s.push_back(std::string("strategy.recompute=\"") + rc[r] + "\"");
+    if (pick(2)) s.push_back("strategy.overlap_param_gather=true");  // no effect without ZeRO
+    if (pick(3) == 0) s.push_back("strategy.overlap_grad_reduce=false");
+    if (moe) {
+      s = with(s, kMoe);
+      const int ep = dp * cp >= 2 ? 2 : 1;
+      s.push_back("strategy.ep=" + std::to_string(ep));
+      if (pick(2)) s.push_back("model.moe.router_skew=1.0");
+      if (pick(2)) s.push_back("model.moe.shared_experts=1");
+    }
+    std::string label;
+    for (const auto& v : s) label += v + " ";
+    SCOPED_TRACE(label);
+    PartitionGraph g = plan_graph(s);
+    check_invariants(g);
+    const double ratio = job_math_flops(g) / g.model_flops_per_step;
+    if (r == 0) EXPECT_NEAR(ratio, 1.0, 1e-9);
+    else EXPECT_GT(ratio, 1.0);
+    ++built;
+  }
+  EXPECT_EQ(built, 80);
+}
+
 TEST(PlannerOutput, GraphJsonIsDeterministicAndParses) {
   PartitionGraph a = plan_graph({"strategy.tp=2", "strategy.pp=2", "strategy.cp=2"});
   PartitionGraph b = plan_graph({"strategy.tp=2", "strategy.pp=2", "strategy.cp=2"});

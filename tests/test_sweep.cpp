@@ -619,7 +619,14 @@ TEST(SweepCli, SweepsAFileAndWritesOneRow) {
   Row r = parse_row(csv.substr(csv.find('\n') + 1, csv.size() - csv.find('\n') - 2), Format::csv);
   EXPECT_EQ(r.at("tp"), 4);
   EXPECT_EQ(r.at("pp"), 2);
+  EXPECT_EQ(r.status(), "ok") << r.at("error");
+  EXPECT_TRUE(r.at("tokens_per_s").is_number());
   EXPECT_NE(out.find("wrote"), std::string::npos);
+  // --set applies to every scenario, and takes one value per flag (inputs may follow it).
+  ASSERT_EQ(run_cli("sweep -q --set strategy.zero=0 --set strategy.recompute=full " + f + " --out " + d / "r2.jsonl", &out), 0) << out;
+  Row r2 = parse_row(read(d / "r2.jsonl").substr(0, read(d / "r2.jsonl").size() - 1), Format::jsonl);
+  EXPECT_EQ(r2.at("zero"), 0);
+  EXPECT_EQ(r2.at("recompute"), "full");
 }
 
 // ---------------------------------------------------------------- with the real simulator

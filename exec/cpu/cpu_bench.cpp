@@ -61,7 +61,7 @@ public:
     const WorkspaceNeed w = cpu::gemm_need(op);
     float* in = buf(0, w.in_bytes);
     float* out = buf(1, w.out_bytes);
-    return median_time([&] { cpu::run_gemm(op, in, out); }, 0.02, 3, 20);
+    return median_time([&] { cpu::run_gemm(op, in, out); }, 0.02, 5, 30);
   }
   double attention_s(const AttnShape& a, double claimed) override {
     const AttnOp op = plan_attention(a, claimed);

@@ -34,15 +34,18 @@ struct P2PKey {
 class CudaWorld final : public World {
 public:
   CudaWorld(const PartitionGraph& g, const WorldOptions& o) : g_(g), opts_(o), epoch_(Clock::now()) {
-    STRATA_CUDA(cudaGetDeviceCount(&devices_), "counting GPUs");
-    if (devices_ < 1) throw ExecError("cuda backend: no GPU is visible (cudaGetDeviceCount = 0)");
+    const cudaError_t e = cudaGetDeviceCount(&devices_);
+    if (e != cudaSuccess || devices_ < 1)
+      throw ExecError(std::string("cuda backend: no usable GPU on this machine (") +
+                      (e != cudaSuccess ? cudaGetErrorString(e) : "cudaGetDeviceCount found none") + ")");
     const int W = g.layout.world();
     full_ = devices_ >= W && !o.representative;
     if (full_) {
       for (int r = 0; r < W; ++r) ranks_.push_back(r);
       setup_full();
     } else {
-      for (int rep : g.class_rep) ranks_.push_back(rep);
+      for (int rep : o.representatives.empty() ? g.class_rep : o.representatives)
+        if (rep >= 0 && rep < W) ranks_.push_back(rep);
       if (ranks_.empty()) ranks_.push_back(0);
       setup_solo();
     }
@@ -272,7 +275,7 @@ public:
   int rank() const override { return rank_; }
 
   StreamHandle create_stream(Stream kind) override {
-    cudaSetDevice(dev_);
+    STRATA_CUDA(cudaSetDevice(dev_), ctx("selecting the GPU"));
     cudaStream_t s = nullptr;
     STRATA_CUDA(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking), ctx("creating a stream"));
     streams_.push_back(s);
@@ -294,8 +297,10 @@ public:
   Buffer allocate(std::size_t bytes, const std::string& what) override {
     void* p = nullptr;
     alloc_raw(&p, bytes, what);
-    const cudaError_t e = fill_random_bytes(p, bytes, std::uint64_t(rank_) * 7919u + buffers_.size(), streams_.empty() ? nullptr : streams_[0]);
+    const cudaError_t e = fill_random_bytes(p, bytes, std::uint64_t(rank_) * 7919u + buffers_.size(), nullptr);
     if (e != cudaSuccess) fail_cuda(e, "fill_random_bytes", what);
+    // The buffer is used from non-blocking streams: the fill must be done before any of them runs.
+    STRATA_CUDA(cudaDeviceSynchronize(), ctx("filling " + what));
     return {p, bytes};
   }
 
@@ -329,7 +334,7 @@ public:
   }
 
   EventHandle create_event() override {
-    cudaSetDevice(dev_);
+    STRATA_CUDA(cudaSetDevice(dev_), ctx("selecting the GPU"));
     cudaEvent_t e = nullptr;
     STRATA_CUDA(cudaEventCreate(&e), ctx("creating an event"));
     events_.push_back(e);
@@ -342,7 +347,7 @@ public:
     STRATA_CUDA(cudaStreamWaitEvent(stream(s), events_[std::size_t(e)], 0), ctx("waiting for an event"));
   }
   void synchronize() override {
-    cudaSetDevice(dev_);
+    STRATA_CUDA(cudaSetDevice(dev_), ctx("selecting the GPU"));
     const auto t0 = Clock::now();
     for (;;) {
       bool done = true;
@@ -402,7 +407,7 @@ private:
     return streams_[std::size_t(s)];
   }
   void alloc_raw(void** p, std::size_t bytes, const std::string& what) {
-    cudaSetDevice(dev_);
+    STRATA_CUDA(cudaSetDevice(dev_), ctx("selecting the GPU"));
     const cudaError_t e = cudaMalloc(p, std::max<std::size_t>(bytes, 256));
     if (e == cudaErrorMemoryAllocation) {
       cudaGetLastError();  // clear the sticky-free allocation error

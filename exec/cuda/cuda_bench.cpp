@@ -37,8 +37,10 @@ struct Arena {
 class CudaBench final : public MicroBench {
 public:
   CudaBench() {
-    STRATA_CUDA(cudaGetDeviceCount(&devices_), "counting GPUs");
-    if (devices_ < 1) throw ExecError("cuda calibrate: no GPU is visible");
+    const cudaError_t e = cudaGetDeviceCount(&devices_);
+    if (e != cudaSuccess || devices_ < 1)
+      throw ExecError(std::string("cuda calibrate: no usable GPU on this machine (") +
+                      (e != cudaSuccess ? cudaGetErrorString(e) : "cudaGetDeviceCount found none") + ")");
     STRATA_CUDA(cudaSetDevice(0), "GPU 0");
     STRATA_CUDA(cudaGetDeviceProperties(&prop_, 0), "GPU 0 properties");
     STRATA_CUDA(cudaStreamCreateWithFlags(&s_, cudaStreamNonBlocking), "stream");

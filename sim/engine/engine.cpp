@@ -154,7 +154,7 @@ private:
   std::vector<std::uint32_t> free_ops_;
   std::vector<std::uint32_t> flow_owner_;
   std::vector<LinkId> path_;
-  std::vector<double> link_count_;
+  std::vector<double> link_count_, own_count_;
   std::vector<LinkId> touched_;
   std::vector<std::pair<std::uint32_t, Stream>> ready_, ready_batch_;
 };
@@ -485,10 +485,19 @@ void Engine::add_sibling_weights(InstPlan& plan, GroupKind kind, int group, cons
         }
       }
     }
+    // The representative's own flows already share a link among themselves in the FlowNetwork;
+    // the weight is how many copies of that load the siblings add: all flows on the link over
+    // the flows the representative's group itself puts there.
+    own_count_.resize(link_count_.size(), 0.0);
+    for (const InstFlow& f : plan.phases[p].flows)
+      for (LinkId l : f.links) own_count_[l] += 1.0;
     for (InstFlow& f : plan.phases[p].flows) {
       f.weights.resize(f.links.size());
-      for (std::size_t i = 0; i < f.links.size(); ++i) f.weights[i] = std::max(1.0, link_count_[f.links[i]]);
+      for (std::size_t i = 0; i < f.links.size(); ++i)
+        f.weights[i] = std::max(1.0, link_count_[f.links[i]] / own_count_[f.links[i]]);
     }
+    for (const InstFlow& f : plan.phases[p].flows)
+      for (LinkId l : f.links) own_count_[l] = 0.0;
     for (LinkId l : touched_) link_count_[l] = 0;
   }
 }

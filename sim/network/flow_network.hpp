@@ -7,11 +7,16 @@
 // symmetric copies of this flow share the link": weight k). All flows fill at the same speed.
 //
 // Incremental: a start or a completion re-solves only the flows coupled to it through shared
-// links, transitively. A link couples its flows only if it can ever saturate: when the sum over
-// its flows of w * (the flow's own cap, min over its links of capacity / w) stays within its
-// capacity, it never binds, so it is left out of the solve and each flow keeps that cap as a
-// bound (SimGrid-style variable bound [S5c]). This keeps NVLink and PCIe hops of NIC-bound
-// traffic from gluing the whole cluster into one component.
+// links, transitively (SimGrid's "selective update" [S5b]). Two refinements, both exact:
+//  - A link couples its flows only if it can saturate: two or more flows and the sum over them
+//    of w * (the flow's own cap, min over its links of capacity / w) above its capacity. Other
+//    links never bind; each flow keeps its cap as a bound (SimGrid-style variable bound [S5c]).
+//    This keeps NVLink and PCIe hops of NIC-bound traffic from gluing the cluster together.
+//  - Flows whose rate is below a threshold set by the change keep their rates and stop the
+//    search (progressive filling below level x runs the same with or without a flow of rate x;
+//    see solve()). So a completing fast flow re-solves only the flows at least as fast.
+// Cost per update is proportional to the coupled flows above the threshold: small for traffic
+// spread over a large fabric, the whole contended set when every flow shares bottlenecks.
 //
 // Starts are batched: flows started at the same instant are solved together on the next query
 // (next_completion, advance, rate, remaining) or on the next start at a later time.

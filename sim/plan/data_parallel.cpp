@@ -8,7 +8,8 @@
 //  - ZeRO-0: all-reduce. ZeRO-1 / distributed optimizer: reduce-scatter, optimizer step on the
 //    1/d shard, all-gather of the updated parameters (at the end of the step, or overlapped with
 //    the next forward when overlap_param_gather: here issued at the step start, each layer's
-//    first forward waiting for its bucket). ZeRO-2: as ZeRO-1 but the reduce-scatter runs after
+//    first forward waiting for its bucket; without ZeRO there is no gather and the flag has no
+//    effect). ZeRO-2: as ZeRO-1 but the reduce-scatter runs after
 //    every micro-batch (gradients stay sharded, as DeepSpeed does with accumulation).
 //  - ZeRO-3 / FSDP (pp = 1): per layer, an all-gather of its parameters before its forward and
 //    again before its backward, one layer ahead (prefetch), and a reduce-scatter of its gradients

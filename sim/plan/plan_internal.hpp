@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdint>
 #include <initializer_list>
+#include <stdexcept>
 #include <unordered_map>
 #include <vector>
 
@@ -17,9 +18,9 @@ namespace strata::plan {
 
 inline constexpr std::uint32_t kNone = 0xffffffffu;
 
-// Up to 6 dependencies; kNone entries are dropped.
+// Up to 8 dependencies (more is a planner bug: it throws); kNone entries are dropped.
 struct Deps {
-  std::array<std::uint32_t, 6> id{};
+  std::array<std::uint32_t, 8> id{};
   int n = 0;
   Deps() = default;
   Deps(std::uint32_t a) { add(a); }  // NOLINT: implicit on purpose
@@ -30,7 +31,8 @@ struct Deps {
     if (x == kNone) return;
     for (int i = 0; i < n; ++i)
       if (id[std::size_t(i)] == x) return;
-    if (n < int(id.size())) id[std::size_t(n++)] = x;
+    if (n == int(id.size())) throw std::logic_error("planner: more than 8 dependencies on one task");
+    id[std::size_t(n++)] = x;
   }
   void add(const Deps& o) {
     for (int i = 0; i < o.n; ++i) add(o.id[std::size_t(i)]);
