@@ -17,7 +17,7 @@ void add_graph(CLI::App& app) {
   static bool expand = false;
   cmd->add_option("scenario", file, "Scenario JSON file")->required();
   cmd->add_option("--out", out, "Write the graph (JSON, format in sim/graph/FORMAT.md) here")->required();
-  cmd->add_option("--set", sets, "Override a scenario field by dotted path, e.g. strategy.tp=4");
+  cmd->add_option("--set", sets, "Override a scenario field by dotted path, e.g. strategy.tp=4")->allow_extra_args(false);
   cmd->add_flag("--expand", expand, "One task list per rank instead of one per rank class");
   cmd->callback([] {
     Scenario s = load_scenario(file, sets);

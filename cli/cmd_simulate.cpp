@@ -18,7 +18,7 @@ void add_simulate(CLI::App& app) {
   cmd->add_option("scenario", file, "Scenario JSON file")->required();
   cmd->add_option("--report", report, "Write the report (JSON) here");
   cmd->add_option("--trace", trace, "Write the timeline (Chrome trace JSON, opens in Perfetto) here");
-  cmd->add_option("--set", sets, "Override a scenario field by dotted path, e.g. strategy.tp=4");
+  cmd->add_option("--set", sets, "Override a scenario field by dotted path, e.g. strategy.tp=4")->allow_extra_args(false);
   cmd->add_flag("--full", full, "Simulate every rank and every flow instead of one representative per rank class");
   cmd->callback([] {
     Scenario s = load_scenario(file, sets);

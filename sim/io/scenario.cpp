@@ -324,7 +324,10 @@ Scenario parse_scenario(const Json& j, const std::string& file) {
   s.workload = parse_workload(root.child("workload"));
   if (root.has("profile")) s.profile_path = resolve_path(root.get_string("profile"), dir);
   if (root.has("search")) {
-    root.child("search").expect_object();
+    // A value-set object, or "auto" (the sweep enumerates the sensible space itself).
+    JsonReader sr = root.child("search");
+    if (sr.json().is_string()) sr.as_enum({"auto"});
+    else sr.expect_object();
     s.search = j["search"];
   }
   validate_scenario(s);
