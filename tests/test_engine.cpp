@@ -108,6 +108,14 @@ TEST(EngineAgreement, SymmetricMatchesFullOnSeveralStrategies) {
       real_scenario("fat-tree", 1.0, 2, {{"tp", 4}, {"pp", 2}, {"dp", 2}, {"sequence_parallel", true}, {"zero", 1}, {"global_batch", 8}}),
       real_scenario("rail-optimized", 1.0, 2, {{"tp", 2}, {"cp", 2}, {"pp", 2}, {"dp", 2}, {"global_batch", 8}}),
   };
+  // Expert parallelism across nodes on a 2:1 oversubscribed fat-tree: the all-to-all congests,
+  // and the symmetric run simulates only the representative's flows with sibling weights.
+  Json moe = real_scenario("fat-tree", 2.0, 4, {{"tp", 1}, {"pp", 2}, {"dp", 16}, {"ep", 8}, {"global_batch", 16}});
+  moe["model"]["moe"] = {{"experts", 8}, {"top_k", 2}, {"expert_ffn_hidden", 2048}};
+  cases.push_back(moe);
+  Json moe_rail = real_scenario("rail-optimized", 1.0, 4, {{"tp", 2}, {"pp", 1}, {"dp", 16}, {"ep", 8}, {"global_batch", 16}});
+  moe_rail["model"]["moe"] = {{"experts", 8}, {"top_k", 2}, {"expert_ffn_hidden", 2048}};
+  cases.push_back(moe_rail);
   for (const Json& j : cases) {
     Scenario s = parse_scenario(j, "agree.json");
     SimOptions sym, full;

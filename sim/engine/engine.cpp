@@ -49,6 +49,7 @@ ClassIndex index_class(const ClassTasks& c) {
 }
 
 struct InstFlow {
+  int src = -1;
   std::vector<LinkId> links;
   std::vector<double> weights;  // empty in full mode
   double bytes = 0;
@@ -132,6 +133,7 @@ private:
   // Symmetric weights: flows that sibling instances put on each link.
   void add_sibling_weights(InstPlan& plan, GroupKind kind, int group, const CollInfo& ci,
                            const std::vector<std::vector<double>>* a2av);
+  void keep_representative_flows(InstPlan& plan, std::span<const int> members);
 
   const PartitionGraph& g_;
   const Topology& topo_;
@@ -441,16 +443,53 @@ const InstPlan& Engine::collective_plan(GroupKind kind, int group, const CollInf
     for (const FlowSpec& fs : cp.phases[p].flows) {
       if (fs.src == fs.dst || fs.bytes <= 0) continue;
       InstFlow f;
+      f.src = fs.src;
       topo_.route(fs.src, fs.dst, std::uint64_t(p) * 7919u + std::uint64_t(ci.kind), f.links);
       f.bytes = fs.bytes;
       ph.flows.push_back(std::move(f));
     }
     plan->phases.push_back(std::move(ph));
   }
-  if (!cfg_.full) add_sibling_weights(*plan, kind, group, ci, a2av);
+  if (!cfg_.full) {
+    keep_representative_flows(*plan, members);
+    add_sibling_weights(*plan, kind, group, ci, a2av);
+  }
   auto& slot = coll_plans_[key];
   slot = std::move(plan);
   return *slot;
+}
+
+// An all-to-all among ranks of one class, spread evenly over nodes, is symmetric: every member
+// sends the same mix of intra- and inter-node flows and finishes at the same time. Only the
+// representative's own flows are then simulated; the weights (add_sibling_weights) carry the
+// load of everyone else's. This turns the n(n-1) flows of an EP all-to-all into n-1. The
+// agreement tests (tests/test_engine.cpp) check that it changes nothing.
+void Engine::keep_representative_flows(InstPlan& plan, std::span<const int> members) {
+  const int cls = g_.rank_class[std::size_t(members[0])];
+  std::map<int, int> per_node;
+  for (int m : members) {
+    if (g_.rank_class[std::size_t(m)] != cls) return;
+    ++per_node[g_.layout.node_of(m)];
+  }
+  for (const auto& [node, n] : per_node)
+    if (n != per_node.begin()->second) return;
+  // Exact only where no flow climbs to a switch tier with an ECMP choice: all member nodes under
+  // one leaf (per rail), or one node. Elsewhere uplink choices differ per member and the
+  // slowest member need not be the representative, so every flow is kept.
+  const int gpn = g_.layout.gpus_per_node();
+  const int leaf = topo_.leaf_of_nic(topo_.nic_of(per_node.begin()->first * gpn));
+  for (const auto& [node, n] : per_node)
+    if (topo_.leaf_of_nic(topo_.nic_of(node * gpn)) != leaf) return;
+  const int rep = g_.class_rep[std::size_t(cls)];
+  for (InstPhase& ph : plan.phases) {
+    std::size_t flows_from_rep = 0;
+    for (const InstFlow& f : ph.flows) flows_from_rep += f.src == rep ? 1 : 0;
+    // Rings and trees give each member one or two flows of different kinds (intra/inter
+    // node): there the slowest flow need not be the representative's, so keep them all.
+    if (flows_from_rep + 1 < members.size()) return;
+  }
+  for (InstPhase& ph : plan.phases)
+    std::erase_if(ph.flows, [&](const InstFlow& f) { return f.src != rep; });
 }
 
 void Engine::add_sibling_weights(InstPlan& plan, GroupKind kind, int group, const CollInfo& ci,
