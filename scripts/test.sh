@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+# ccache hits across clones in different folders (CI builds a fresh clone each time).
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
 build=build
 extra=()
 if [ -n "${STRATA_SANITIZE:-}" ]; then build=build-sanitize; extra+=(-DSTRATA_SANITIZE="$STRATA_SANITIZE" -DSTRATA_WITH_GUI=OFF -DSTRATA_WITH_CUDA=OFF); fi
