@@ -168,9 +168,12 @@ CompareResult compare_timelines(const Timeline& pred, const Timeline& meas, cons
     r.notes.push_back(std::to_string(r.matched_by_class) + " measured ranks aligned to the representative of their class");
   if (meas.report.is_object() && meas.report.contains("exec")) {
     const Json& ex = meas.report["exec"];
-    if (ex.value("scale", 1.0) < 1.0)
-      r.notes.push_back("the measured run was scaled down by " + std::to_string(ex.value("scale", 1.0)) +
+    if (ex.value("scale", 1.0) < 1.0) {
+      char sc[32];
+      std::snprintf(sc, sizeof sc, "%.3g", ex.value("scale", 1.0));
+      r.notes.push_back(std::string("the measured run was scaled down by ") + sc +
                         ": compare against a prediction of the same scaled work");
+    }
     const std::string mode = ex.value("mode", "");
     if (mode.rfind("representative", 0) == 0)
       r.notes.push_back("the measured step ran one representative rank per class without its peers: the step error is indicative only");

@@ -481,7 +481,9 @@ ExecResult execute(const PartitionGraph& g, World& world, const ExecOptions& o) 
                                     : "all ranks at once";
   info["scale"] = res.scale;
   if (res.scale < 1.0) {
-    notes.push_back("work scaled down by " + std::to_string(res.scale) +
+    char sc[32];
+    std::snprintf(sc, sizeof sc, "%.3g", res.scale);
+    notes.push_back(std::string("work scaled down by ") + sc +
                     " to fit this backend (GEMM dims x scale^(1/3), attention lengths x scale^(1/2), bytes x scale); "
                     "event flops/bytes are what really ran");
   }
@@ -528,7 +530,9 @@ Json measured_report(const ExecResult& r, const PartitionGraph& g, const Scenari
       "graph estimate (the executor allocates per-stream workspaces, reported in exec.workspace_bytes)";
   if (cpu) exec_extra["mfu_note"] = "mfu is not computed on the cpu backend (no GPU peak applies)";
   if (r.scale < 1.0)
-    exec_extra["scale_note"] = "tflops_per_gpu counts the model FLOPs times the scale factor that really ran";
+    exec_extra["scale_note"] =
+        "scaled run: tflops_per_gpu counts the model FLOPs times the scale factor; tokens_per_s counts the scenario's "
+        "tokens, which the scaled GEMMs did not all process";
   // The simulator's own accounting (report_builder), on the measured start/end times.
   std::vector<RankRecord> recs;
   recs.reserve(r.ranks.size());

@@ -231,18 +231,4 @@ double rank_flops(const PartitionGraph& g, int rank) {
   return f;
 }
 
-double busbw_factor(CollKind k, int n) {
-  if (n <= 1) return 1.0;
-  const double dn = n;
-  switch (k) {
-    case CollKind::all_reduce: return 2.0 * (dn - 1) / dn;
-    case CollKind::all_gather:
-    case CollKind::reduce_scatter:
-    case CollKind::all_to_all:
-    case CollKind::all_to_all_v: return (dn - 1) / dn;
-    case CollKind::broadcast: return 1.0;
-  }
-  return 1.0;
-}
-
 }  // namespace strata::exec

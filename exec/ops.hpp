@@ -1,4 +1,5 @@
 #pragma once
+#include "cost/hardware_profile.hpp"
 // From a partition-graph task to the Op a backend runs: shapes, byte counts, group members,
 // message keys, and the down-scaling the cpu backend applies to graphs too big for it.
 //
@@ -41,6 +42,6 @@ Op build_op(const PartitionGraph& g, int rank, std::uint32_t task, double scale,
 double rank_flops(const PartitionGraph& g, int rank);
 
 // nccl-tests busbw factor for a collective of n ranks (reference/cost-models.md §2.4).
-double busbw_factor(CollKind k, int n);
+using strata::busbw_factor;  // sim/cost/hardware_profile.hpp
 
 }  // namespace strata::exec

@@ -398,3 +398,78 @@ TEST(ExecCpu, PlannerGraphOfExecSmall) {
   EXPECT_EQ(rep["scenario"], "exec-small");
   EXPECT_GT(rep["tokens_per_s"].get<double>(), 0.0);
 }
+
+// The executor's one-GPU mode (what the cuda backend does with fewer GPUs than ranks), driven
+// through a World that runs one representative per class, one after another, with compute on
+// the cpu backend and communication replaced by nothing: communication must come out
+// measured=false, counted, and left out by compare.
+namespace {
+class RepresentativeWorld final : public World {
+public:
+  RepresentativeWorld(const PartitionGraph& g) : g_(g), cpu_(make_cpu_world(g, {})) {}
+  std::string backend() const override { return "test-representative"; }
+  std::vector<int> ranks_to_run() const override { return g_.class_rep; }
+  bool ranks_concurrent() const override { return false; }
+  WorkspaceNeed workspace_need(const Op& op) const override { return cpu_->workspace_need(op); }
+  std::unique_ptr<Backend> make_backend(int rank) override {
+    class B final : public Backend {
+    public:
+      explicit B(std::unique_ptr<Backend> inner) : in_(std::move(inner)) {}
+      int rank() const override { return in_->rank(); }
+      StreamHandle create_stream(Stream k) override { return in_->create_stream(k); }
+      Buffer allocate(std::size_t b, const std::string& w) override { return in_->allocate(b, w); }
+      void compute(StreamHandle s, const Op& op, const Workspace& ws) override { in_->compute(s, op, ws); }
+      void collective(StreamHandle, const Op&, const Workspace&) override {}
+      void send(StreamHandle, const Op&, const Workspace&) override {}
+      void recv(StreamHandle, const Op&, const Workspace&) override {}
+      EventHandle create_event() override { return in_->create_event(); }
+      void record_event(StreamHandle s, EventHandle e) override { in_->record_event(s, e); }
+      void wait_event(StreamHandle s, EventHandle e) override { in_->wait_event(s, e); }
+      void synchronize() override { in_->synchronize(); }
+      double event_time_s(EventHandle e) override { return in_->event_time_s(e); }
+      bool measures(TaskKind k) const override { return k != TaskKind::collective && k != TaskKind::send && k != TaskKind::recv; }
+
+    private:
+      std::unique_ptr<Backend> in_;
+    };
+    return std::make_unique<B>(cpu_->make_backend(rank));
+  }
+  Json describe() const override { return Json::object(); }
+  void abort(const std::string& why) override { cpu_->abort(why); }
+
+private:
+  const PartitionGraph& g_;
+  std::unique_ptr<World> cpu_;
+};
+}  // namespace
+
+TEST(ExecCpu, RepresentativeModeMarksCommunicationUnmeasured) {
+  PartitionGraph g = make_demo_graph({.pp = 2, .dp = 2, .expanded = false});
+  RepresentativeWorld world(g);
+  ExecOptions o;
+  o.timeout_s = 30;
+  ExecResult r = execute(g, world, o);
+  EXPECT_TRUE(r.representative);
+  ASSERT_EQ(r.timeline.ranks.size(), g.class_rep.size());
+  std::size_t comm = 0, want = 0;
+  for (int rep : g.class_rep) want += g.tasks_of_rank(rep).size();
+  EXPECT_EQ(r.timeline.events.size(), want);
+  for (const auto& e : r.timeline.events) {
+    const TaskKind k = g.tasks_of_rank(e.rank).kind[std::size_t(e.task)];
+    const bool is_comm = k == TaskKind::collective || k == TaskKind::send || k == TaskKind::recv;
+    EXPECT_EQ(e.measured, !is_comm) << "rank " << e.rank << " task " << e.task;
+    comm += is_comm;
+  }
+  EXPECT_EQ(r.unmeasured, comm);
+  EXPECT_GT(comm, 0u);
+  bool said = false;
+  for (const auto& n : r.info["notes"]) said |= n.get<std::string>().find("measured=false") != std::string::npos;
+  EXPECT_TRUE(said);
+  // Each representative's clock starts at its own first task.
+  for (int rep : g.class_rep) {
+    double first = 1e9;
+    for (const auto& e : r.timeline.events)
+      if (e.rank == rep) first = std::min(first, e.start_s);
+    EXPECT_NEAR(first, 0.0, 1e-9);
+  }
+}

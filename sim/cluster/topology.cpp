@@ -140,31 +140,35 @@ Topology::Topology(const ClusterSpec& spec, TopologyOptions options) : spec_(spe
   const double nic_bw = spec.nic.bw_GBps * kGB;
   const double nic_lat = spec.nic.latency_us * kUs;
   const double hop_lat = fab.latency_us * kUs;
+  // Link efficiencies (cluster.hpp): the node's links (NVLink, or PCIe for a PCIe node) at the
+  // intra-node figure, the NICs and every fabric link at the NIC's (same protocol end to end);
+  // the GPU <-> NIC PCIe hop is not the bottleneck of a NIC path and stays at its line rate.
+  const double intra_eff = spec.intra.efficiency, net_eff = spec.nic.efficiency;
 
-  for (int g = 0; g < gpus_; ++g) add_link(intra_kind, g, v_switch_ + node_of(g), intra_bw, intra_half_lat);
-  for (int g = 0; g < gpus_; ++g) add_link(intra_kind, v_switch_ + node_of(g), g, intra_bw, intra_half_lat);
-  for (int g = 0; g < gpus_; ++g) add_link(LinkKind::pcie, g, v_nic_ + nic_of(g), pcie_bw, 0.0);
-  for (int g = 0; g < gpus_; ++g) add_link(LinkKind::pcie, v_nic_ + nic_of(g), g, pcie_bw, 0.0);
+  for (int g = 0; g < gpus_; ++g) add_link(intra_kind, g, v_switch_ + node_of(g), intra_bw, intra_half_lat, intra_eff);
+  for (int g = 0; g < gpus_; ++g) add_link(intra_kind, v_switch_ + node_of(g), g, intra_bw, intra_half_lat, intra_eff);
+  for (int g = 0; g < gpus_; ++g) add_link(LinkKind::pcie, g, v_nic_ + nic_of(g), pcie_bw, 0.0, 1.0);
+  for (int g = 0; g < gpus_; ++g) add_link(LinkKind::pcie, v_nic_ + nic_of(g), g, pcie_bw, 0.0, 1.0);
   // NIC -> first switch (a leaf, or the ideal fabric's core).
   auto first_switch = [&](int nic) { return fab.kind == FabricKind::ideal ? v_core_ : v_leaf_ + leaf_of_nic(nic); };
-  for (int c = 0; c < nics_; ++c) add_link(LinkKind::nic, v_nic_ + c, first_switch(c), nic_bw, nic_lat);
-  for (int c = 0; c < nics_; ++c) add_link(LinkKind::nic, first_switch(c), v_nic_ + c, nic_bw, nic_lat + hop_lat);
+  for (int c = 0; c < nics_; ++c) add_link(LinkKind::nic, v_nic_ + c, first_switch(c), nic_bw, nic_lat, net_eff);
+  for (int c = 0; c < nics_; ++c) add_link(LinkKind::nic, first_switch(c), v_nic_ + c, nic_bw, nic_lat + hop_lat, net_eff);
   if (has_spines_) {
     auto spine_of = [&](int leaf, int j) { return v_spine_ + (has_cores_ ? (leaf / pod_leaves_) * uplinks_ + j : j); };
     for (int l = 0; l < leaves_; ++l)
-      for (int j = 0; j < uplinks_; ++j) add_link(LinkKind::leaf_up, v_leaf_ + l, spine_of(l, j), nic_bw, hop_lat);
+      for (int j = 0; j < uplinks_; ++j) add_link(LinkKind::leaf_up, v_leaf_ + l, spine_of(l, j), nic_bw, hop_lat, net_eff);
     for (int l = 0; l < leaves_; ++l)
-      for (int j = 0; j < uplinks_; ++j) add_link(LinkKind::leaf_down, spine_of(l, j), v_leaf_ + l, nic_bw, hop_lat);
+      for (int j = 0; j < uplinks_; ++j) add_link(LinkKind::leaf_down, spine_of(l, j), v_leaf_ + l, nic_bw, hop_lat, net_eff);
   }
   if (has_cores_) {
     for (int p = 0; p < pods_; ++p)
       for (int j = 0; j < uplinks_; ++j)
         for (int m = 0; m < pod_leaves_; ++m)
-          add_link(LinkKind::spine_up, v_spine_ + p * uplinks_ + j, v_core_ + j * pod_leaves_ + m, nic_bw, hop_lat);
+          add_link(LinkKind::spine_up, v_spine_ + p * uplinks_ + j, v_core_ + j * pod_leaves_ + m, nic_bw, hop_lat, net_eff);
     for (int p = 0; p < pods_; ++p)
       for (int j = 0; j < uplinks_; ++j)
         for (int m = 0; m < pod_leaves_; ++m)
-          add_link(LinkKind::spine_down, v_core_ + j * pod_leaves_ + m, v_spine_ + p * uplinks_ + j, nic_bw, hop_lat);
+          add_link(LinkKind::spine_down, v_core_ + j * pod_leaves_ + m, v_spine_ + p * uplinks_ + j, nic_bw, hop_lat, net_eff);
   }
 
   // The Boost graph: the description of the same vertices and links.
@@ -182,9 +186,9 @@ Topology::Topology(const ClusterSpec& spec, TopologyOptions options) : spec_(spe
     boost::add_edge(std::size_t(links_[id].from), std::size_t(links_[id].to), TopoEdge{LinkId(id)}, graph_);
 }
 
-void Topology::add_link(LinkKind kind, std::int32_t from, std::int32_t to, double cap_Bps, double lat_s) {
+void Topology::add_link(LinkKind kind, std::int32_t from, std::int32_t to, double cap_Bps, double lat_s, double efficiency) {
   links_.push_back(Link{cap_Bps, lat_s, kind, from, to});
-  capacities_.push_back(cap_Bps);
+  capacities_.push_back(cap_Bps * efficiency);
 }
 
 int Topology::nic_local(int local_gpu) const {

@@ -61,7 +61,7 @@ const char* link_kind_name(LinkKind k);
 const char* vertex_kind_name(VertexKind k);
 
 struct Link {
-  double capacity_Bps;
+  double capacity_Bps;  // line rate; capacities() holds the achievable rate (x link efficiency)
   double latency_s;
   LinkKind kind;
   std::int32_t from, to;  // vertex ids
@@ -101,7 +101,9 @@ class Topology {
   std::size_t link_count() const { return links_.size(); }
   const Link& link(LinkId id) const { return links_[id]; }
   const std::vector<Link>& links() const { return links_; }
-  const std::vector<double>& capacities() const { return capacities_; }  // bytes/s per link
+  // Achievable bytes/s per link: line rate x the link class's efficiency (IntraNodeSpec /
+  // NicSpec::efficiency; 1 unless the cluster sets it). What the flow network shares out.
+  const std::vector<double>& capacities() const { return capacities_; }
 
   // Directed links a flow from GPU src to GPU dst crosses (src != dst; src == dst gives an empty
   // path). Same flow_key -> same path.
@@ -130,7 +132,7 @@ class Topology {
   int leaf_of_nic(int nic) const;                     // -1 for the ideal fabric
 
  private:
-  void add_link(LinkKind kind, std::int32_t from, std::int32_t to, double cap_Bps, double lat_s);
+  void add_link(LinkKind kind, std::int32_t from, std::int32_t to, double cap_Bps, double lat_s, double efficiency);
   int ecmp_pick(int src, int dst, int dst_nic, std::uint64_t flow_key, int ways, int salt) const;
 
   ClusterSpec spec_;

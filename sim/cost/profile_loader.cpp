@@ -1,40 +1,39 @@
 #include "cost/profile_loader.hpp"
 
-#include "io/json_reader.hpp"
-
 namespace strata {
 
-std::shared_ptr<const EfficiencyTable> load_efficiency_profile(const std::string& path) {
-  if (path.empty()) return nullptr;
-  Json j = read_json_file(path);
-  JsonReader r(j, path);
-  r.expect_object();
+std::shared_ptr<const EfficiencyTable> efficiency_from_profile(const HardwareProfile& p, const GpuSpec& gpu, DType dtype) {
   auto t = std::make_shared<EfficiencyTable>();
-  auto list = [&](const JsonReader& p, const char* key, std::vector<double>& out) {
-    if (!p.has(key)) return;
-    JsonReader a = p.child(key);
-    for (std::size_t i = 0; i < a.array_size(); ++i) out.push_back(a.element(i).as_number(0, 1e18));
-  };
-  if (auto g = r.maybe_child("gemm")) {
-    list(*g, "m", t->gemm_m);
-    list(*g, "n", t->gemm_n);
-    list(*g, "k", t->gemm_k);
-    list(*g, "efficiency", t->gemm_eff);
-    if (t->gemm_eff.size() != t->gemm_m.size() * t->gemm_n.size() * t->gemm_k.size())
-      g->fail_at("efficiency", "expected " + std::to_string(t->gemm_m.size() * t->gemm_n.size() * t->gemm_k.size()) +
-                                   " values (|m|·|n|·|k|), got " + std::to_string(t->gemm_eff.size()));
+  const double peak = gpu.peak_tflops(dtype) > 0 ? gpu.peak_tflops(dtype) : gpu.peak_bf16_tflops;
+  if (const GemmTable* g = p.gemm_table(dtype)) {
+    t->gemm_m = g->m;
+    t->gemm_n = g->n;
+    t->gemm_k = g->k;
+    t->gemm_eff.reserve(g->tflops.size());
+    for (double v : g->tflops) t->gemm_eff.push_back(v / peak);
   }
-  if (auto a = r.maybe_child("attention")) {
-    list(*a, "seq_len", t->attn_len);
-    list(*a, "efficiency", t->attn_eff);
-    if (t->attn_eff.size() != t->attn_len.size()) a->fail_at("efficiency", "expected one value per seq_len");
+  if (const AttnTable* a = p.attention_table(dtype, false)) {
+    // Efficiency by sequence length at the table's largest head dim (128 on GPUs).
+    const double hd = a->head_dim.empty() ? 128.0 : a->head_dim.back();
+    t->attn_len = a->seq;
+    for (double s : a->seq) t->attn_eff.push_back(a->tflops_at(s, hd) / peak);
   }
-  t->hbm_GBps = r.get_number("memcpy_GBps", 0, 1e6, 0);
-  double launch_us = r.get_number("launch_overhead_us", 0, 1e6, -1);
-  t->launch_s = launch_us >= 0 ? launch_us * 1e-6 : -1;
-  t->overlap_slowdown = r.get_number("overlap_slowdown", 0, 10, -1);
-  t->peak_scale = r.get_number("peak_scale", 1e-9, 1e3, 1.0);
+  // PROFILE.md: memcpy counts bytes copied (each read and written once): a kernel moving B bytes
+  // of traffic takes B / (2 · memcpy_GBps).
+  if (p.memcpy_GBps > 0) t->hbm_GBps = 2.0 * p.memcpy_GBps;
+  t->launch_s = p.launch_overhead_us * 1e-6;
+  t->overlap_slowdown = p.overlap_slowdown > 0 ? p.overlap_slowdown - 1.0 : -1;
   return t;
+}
+
+void apply_profile_links(const HardwareProfile& p, ClusterSpec& cluster) {
+  for (const LinkProfile& l : p.links) {
+    if (l.bw_GBps <= 0) continue;
+    cluster.intra.bw_GBps = l.bw_GBps;
+    cluster.intra.latency_us = l.latency_us;
+    cluster.intra.nvls = false;  // a measured point-to-point link says nothing about NVLS
+    return;
+  }
 }
 
 }  // namespace strata

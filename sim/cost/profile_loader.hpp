@@ -1,13 +1,22 @@
 #pragma once
-// Loads the efficiency tables of a fitted hardware profile (`strata calibrate`, format in
-// exec/PROFILE.md) for the compute cost model. Returns null when `path` is empty.
+// Turns a fitted hardware profile (`strata calibrate`, sim/cost/hardware_profile.hpp, format in
+// exec/PROFILE.md) into what the simulator's cost models consume: the compute efficiency tables
+// for the scenario's GPU and dtype, and the measured intra-node link.
 #include <memory>
 #include <string>
 
+#include "cluster/cluster.hpp"
 #include "cost/compute_cost.hpp"
+#include "cost/hardware_profile.hpp"
 
 namespace strata {
 
-std::shared_ptr<const EfficiencyTable> load_efficiency_profile(const std::string& path);
+// Efficiencies are the profile's achieved TFLOP/s over `gpu`'s peak for `dtype`, so that the
+// cost model's time = FLOPs / (peak · efficiency) reproduces the measured throughput.
+std::shared_ptr<const EfficiencyTable> efficiency_from_profile(const HardwareProfile& p, const GpuSpec& gpu, DType dtype);
+
+// Replaces the node's intra-node link bandwidth and latency with the profile's measured link
+// (e.g. NVLink on a GPU machine, shared memory for the cpu backend), when it has one.
+void apply_profile_links(const HardwareProfile& p, ClusterSpec& cluster);
 
 }  // namespace strata

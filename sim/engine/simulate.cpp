@@ -16,8 +16,16 @@ SimResult simulate(const Scenario& scenario, const SimOptions& options) {
   SimResult out;
   out.graph = build_partition_graph(scenario, PlanOptions{});
   const PartitionGraph& g = out.graph;
-  Topology topo(scenario.cluster);
-  ComputeCostModel cost(scenario.cluster.gpu, ComputeConstants{}, load_efficiency_profile(scenario.profile_path));
+  // A fitted profile replaces the datasheet figures: compute tables and the measured link.
+  ClusterSpec cluster = scenario.cluster;
+  std::shared_ptr<const EfficiencyTable> tables;
+  if (!scenario.profile_path.empty()) {
+    HardwareProfile profile = read_profile(scenario.profile_path);
+    tables = efficiency_from_profile(profile, cluster.gpu, scenario.compute_dtype());
+    apply_profile_links(profile, cluster);
+  }
+  Topology topo(cluster);
+  ComputeCostModel cost(cluster.gpu, ComputeConstants{}, tables);
   // Compute durations are rank-independent: one vector per class.
   std::vector<std::vector<double>> durations(g.classes.size());
   for (std::size_t c = 0; c < g.classes.size(); ++c) {

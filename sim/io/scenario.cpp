@@ -184,19 +184,21 @@ ClusterSpec parse_cluster(const JsonReader& t) {
   c.nodes = int(t.get_int("nodes", 1, 1 << 20, 1));
   c.pcie_GBps = t.get_number("pcie_GBps", 0.1, 1e9, c.pcie_GBps);
   if (auto in = t.maybe_child("intra_node")) {
-    in->reject_unknown({"kind", "bw_GBps", "latency_us", "nvls"});
+    in->reject_unknown({"kind", "bw_GBps", "latency_us", "nvls", "efficiency"});
     std::string k = in->get_enum("kind", {"nvswitch", "nvlink-mesh", "pcie"});
     c.intra.kind = k == "nvswitch" ? IntraKind::nvswitch : k == "pcie" ? IntraKind::pcie : IntraKind::nvlink_mesh;
     c.intra.bw_GBps = in->get_number("bw_GBps", 0.01, 1e9);
     c.intra.latency_us = in->get_number("latency_us", 0, 1e6, c.intra.latency_us);
     c.intra.nvls = in->get_bool("nvls", false);
+    c.intra.efficiency = in->get_number("efficiency", 0.01, 1.0, c.intra.efficiency);
     if (c.intra.nvls && c.intra.kind != IntraKind::nvswitch) in->fail_at("nvls", "NVLS needs an nvswitch node");
   }
   if (auto n = t.maybe_child("nic")) {
-    n->reject_unknown({"per_node", "bw_GBps", "latency_us"});
+    n->reject_unknown({"per_node", "bw_GBps", "latency_us", "efficiency"});
     c.nic.per_node = int(n->get_int("per_node", 1, 1024));
     c.nic.bw_GBps = n->get_number("bw_GBps", 0.01, 1e9);
     c.nic.latency_us = n->get_number("latency_us", 0, 1e6, c.nic.latency_us);
+    c.nic.efficiency = n->get_number("efficiency", 0.01, 1.0, c.nic.efficiency);
   }
   if (auto f = t.maybe_child("fabric")) {
     f->reject_unknown({"kind", "levels", "oversubscription", "switch_radix", "latency_us"});
@@ -219,7 +221,7 @@ namespace {
 Strategy parse_strategy(const JsonReader& r, std::int64_t gpus) {
   r.expect_object();
   r.reject_unknown({"dp", "tp", "pp", "cp", "ep", "sequence_parallel", "vpp", "schedule", "cp_kind", "micro_batch",
-                    "global_batch", "zero", "recompute", "overlap_grad_reduce", "overlap_param_gather", "dtype",
+                    "global_batch", "zero", "recompute", "attention", "overlap_grad_reduce", "overlap_param_gather", "dtype",
                     "layer_split", "order", "bucket_bytes", "algorithm"});
   Strategy s;
   s.tp = int(r.get_int("tp", 1, 1 << 20, 1));
@@ -246,6 +248,7 @@ Strategy parse_strategy(const JsonReader& r, std::int64_t gpus) {
   s.zero = int(r.get_int("zero", 0, 3, 0));
   std::string rc = r.get_enum("recompute", {"none", "selective", "full"}, "none");
   s.recompute = rc == "none" ? Recompute::none : rc == "selective" ? Recompute::selective : Recompute::full;
+  s.attention = r.get_enum("attention", {"flash", "unfused"}, "flash") == "flash" ? AttentionKind::flash : AttentionKind::unfused;
   s.overlap_grad_reduce = r.get_bool("overlap_grad_reduce", true);
   s.overlap_param_gather = r.get_bool("overlap_param_gather", false);
   if (r.has("dtype")) s.dtype = *parse_dtype(r.get_enum("dtype", {"bf16", "fp16", "fp8"}));

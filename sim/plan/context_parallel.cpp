@@ -11,6 +11,23 @@
 //  - inference decode: each cp rank attends over its 1/cp of the KV cache; the partial outputs and
 //    their log-sum-exp are all-gathered and merged (flash-decoding style).
 // FLOPs follow the model convention (causal = half the scores; backward = 2x forward).
+//
+// strategy.attention = "unfused" (no context parallelism): the pre-FlashAttention attention of
+// Megatron-LM 2021 [S12a][S12c], which FlashAttention [S12d] (2022) replaced. Per TP rank and
+// micro-batch, b·a/t heads each run
+//   forward:  attn_scores  batched GEMM S = Q K^T        [q, d] x [d, kv], writes S to HBM
+//             attn_softmax fused scale-mask-softmax over S (read, write), then dropout (read,
+//                          write, 1-byte mask): 4 tensors + 1 byte per score element
+//             attn_context batched GEMM O = P V          [q, kv] x [kv, d]
+//   backward: attn_context dV = P^T dO and dP = dO V^T
+//             attn_softmax dropout backward (read dP and the mask, write) and softmax backward
+//                          (read P and its gradient, write dS): 5 tensors + 1 byte per element
+//             attn_scores  dQ = dS K and dK = dS^T Q
+// Every score is computed: the causal mask is applied inside the softmax, nothing is skipped
+// (Megatron's FLOP count, eq. 3 of [S12a], counts the full s^2 too). The stored P, its dropout
+// output and mask are Korthikanti's 5·a·s^2·b bytes (§7.2), charged in layer_activation. Batched
+// GEMMs with K = head_dim get the GEMM cost model's small-K and tile penalties, and the memory
+// roofline (writing s^2 scores per head): reference §4.6.
 #include <algorithm>
 
 #include "plan/plan_internal.hpp"
@@ -69,6 +86,53 @@ RingPair ring_step(ClassCtx& C, Op send_op, Op recv_op, Phase ph, int layer, dou
   return p;
 }
 
+// Element-wise HBM traffic of the unfused softmax and dropout, per score element: activation-sized
+// tensors read or written, plus the 1-byte dropout mask (Korthikanti's 5 bytes per score
+// element stored = 2 softmax output + 2 dropout output + 1 mask [S12b]).
+constexpr double kUnfusedSoftmaxFwdTensors = 4;  // softmax: read S, write P; dropout: read P, write
+constexpr double kUnfusedSoftmaxBwdTensors = 5;  // dropout bwd: read dP', write dP; softmax bwd: read P, dP, write dS
+constexpr double kDropoutMaskBytes = 1;
+
+GemmShape batched_gemm(const PlanDims& d, std::int64_t batch, std::int64_t m, std::int64_t n, std::int64_t k) {
+  GemmShape g;
+  g.m = m;
+  g.n = n;
+  g.k = k;
+  g.batch = std::int32_t(batch);
+  g.dtype = attn_dtype(d);
+  return g;
+}
+
+double score_elements(const PlanDims& d, const Pass& ps) { return double(ps.b * d.a_t) * double(ps.q) * double(ps.kv); }
+
+Deps unfused_forward(ClassCtx& C, const Pass& ps, int layer, Phase ph, const Deps& in) {
+  const PlanDims& d = C.d;
+  const std::int64_t heads = ps.b * d.a_t;
+  const GemmShape qk = batched_gemm(d, heads, ps.q, ps.kv, d.d_qk);
+  auto s = C.E.gemm(Op::attn_scores, ph, layer, qk, gemm_flops(qk), 0, in);
+  const double sm_bytes = score_elements(d, ps) * (kUnfusedSoftmaxFwdTensors * d.act_B + kDropoutMaskBytes);
+  auto p = C.E.elementwise(Op::attn_softmax, ph, layer, sm_bytes, 0, s);
+  const GemmShape pv = batched_gemm(d, heads, ps.q, d.d_v, ps.kv);
+  return C.E.gemm(Op::attn_context, ph, layer, pv, gemm_flops(pv), 0, p);
+}
+
+Deps unfused_backward(ClassCtx& C, const Pass& ps, int layer, const Deps& in) {
+  const PlanDims& d = C.d;
+  const Phase ph = Phase::backward_input;
+  const std::int64_t heads = ps.b * d.a_t;
+  const GemmShape dv = batched_gemm(d, heads, ps.kv, d.d_v, ps.q);   // P^T dO
+  const GemmShape dp = batched_gemm(d, heads, ps.q, ps.kv, d.d_v);   // dO V^T
+  auto gv = C.E.gemm(Op::attn_context, ph, layer, dv, gemm_flops(dv), 0, in);
+  auto gp = C.E.gemm(Op::attn_context, ph, layer, dp, gemm_flops(dp), 0, in);
+  const double sm_bytes = score_elements(d, ps) * (kUnfusedSoftmaxBwdTensors * d.act_B + kDropoutMaskBytes);
+  auto gs = C.E.elementwise(Op::attn_softmax, ph, layer, sm_bytes, 0, gp);
+  const GemmShape dq = batched_gemm(d, heads, ps.q, d.d_qk, ps.kv);  // dS K
+  const GemmShape dk = batched_gemm(d, heads, ps.kv, d.d_qk, ps.q);  // dS^T Q
+  auto gq = C.E.gemm(Op::attn_scores, ph, layer, dq, gemm_flops(dq), 0, gs);
+  auto gk = C.E.gemm(Op::attn_scores, ph, layer, dk, gemm_flops(dk), 0, gs);
+  return Deps{gv, gq, gk};
+}
+
 double kv_block_bytes(const PlanDims& d, const Pass& ps) {
   return double(ps.b) * double(ps.q) * double(d.g_t) * double(d.d_qk + d.d_v) * d.act_B;
 }
@@ -84,6 +148,7 @@ double attention_fwd_flops(const PlanDims& d, std::int64_t batch, std::int64_t h
 Deps attention_forward(ClassCtx& C, const Pass& ps, int layer, Phase ph, const Deps& in) {
   const PlanDims& d = C.d;
   const int c = d.c;
+  if (!d.flash) return unfused_forward(C, ps, layer, ph, in);  // cp == 1 (check_plannable)
   if (c == 1) {
     AttnShape s = shape(d, ps.b, d.a_t, d.g_t, ps.q, ps.kv, ps.causal, false);
     return attn_task(C, layer, ph, s, attention_fwd_flops(d, ps.b, d.a_t, ps.q, ps.kv, ps.causal), in);
@@ -132,6 +197,7 @@ Deps attention_backward(ClassCtx& C, const Pass& ps, int layer, const Deps& in) 
   const PlanDims& d = C.d;
   const int c = d.c;
   const Phase ph = Phase::backward_input;
+  if (!d.flash) return unfused_backward(C, ps, layer, in);
   if (c == 1) {
     AttnShape s = shape(d, ps.b, d.a_t, d.g_t, ps.q, ps.kv, ps.causal, true);
     return attn_task(C, layer, ph, s, attention_fwd_flops(d, ps.b, d.a_t, ps.q, ps.kv, ps.causal), in);

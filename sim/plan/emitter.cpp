@@ -54,6 +54,9 @@ const char* op_name(Op o) {
     case Op::fsdp_allgather: return "fsdp_allgather";
     case Op::fsdp_reduce_scatter: return "fsdp_reduce_scatter";
     case Op::optimizer_step: return "optimizer_step";
+    case Op::attn_scores: return "attn_scores";
+    case Op::attn_softmax: return "attn_softmax";
+    case Op::attn_context: return "attn_context";
     case Op::count: break;
   }
   return "?";

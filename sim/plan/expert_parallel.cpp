@@ -197,7 +197,9 @@ Deps moe_backward(ClassCtx& C, const Pass& ps, int layer, const Deps& in, bool d
   w2.m = fe;
   w2.k = std::int64_t(std::ceil(z.M / std::max(1, d.E_local)));
   wgrad(Op::expert_fc2, w2, f2, g);
-  auto act = C.E.elementwise(Op::expert_act, ph, layer, 2.0 * z.M * double(fe1 + fe) * d.act_B, 0, fc2);
+  // Activation backward: reads the output gradient and the input, writes the input gradient
+  // (as the dense MLP's, layer_ops.cpp).
+  auto act = C.E.elementwise(Op::expert_act, ph, layer, z.M * double(fe + 2 * fe1) * d.act_B, 0, fc2);
   // FC1: Y[M, fe1] = X[M, h] W[h, fe1].
   const double f1 = gflops(d, z.M, double(fe1), double(d.h), double(fe1));
   auto fc1 = C.E.gemm(Op::expert_fc1, ph, layer, grouped(d, z.M, d.h, fe1), f1, 0, act, OpKind::grouped_gemm);

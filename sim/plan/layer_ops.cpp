@@ -12,6 +12,20 @@ namespace strata::plan {
 
 namespace {
 
+// Element-wise HBM traffic, in activation-sized tensors of the op's width (reads + writes), per
+// token. Every tensor a kernel reads or writes crosses HBM once; this is what the tensors of
+// Korthikanti et al.'s per-layer accounting [S12b] (the 34·s·b·h of §7.2) cost to produce and
+// consume:
+//  - a norm with the residual add before it (the block input is x + branch output): the add
+//    reads the two and writes the sum (3), the norm reads the sum and writes its output (2);
+//    backward: the norm reads dy and x and writes dx (3), and the residual's two gradients are
+//    summed (read 2, write 1). Optional dropout masks (1 byte) are not charged.
+//  - the activation (GeLU: f wide; SwiGLU: gate and up in, f out): forward reads its input and
+//    writes its output; backward reads the output gradient and the input, writes the input
+//    gradient.
+constexpr double kResidualNormFwdTensors = 3 + 2;
+constexpr double kResidualNormBwdTensors = 3 + 3;
+
 GemmShape gshape(const PlanDims& d, std::int64_t m, std::int64_t n, std::int64_t k, std::int32_t batch = 1) {
   GemmShape s;
   s.m = m;
@@ -75,7 +89,7 @@ LayerActivation layer_activation(const PlanDims& d, const Pass& ps, int layer, i
   // Attention: input to QKV (2) and dropout mask (1) replicated; Q, K, V and projection input split.
   double split_attn = 2.0 * double(d.a_t * d.d_qk + d.g_t * d.d_qk + d.g_t * d.d_v + d.a_t * d.d_v) / h;  // already per rank
   double scores = 0;
-  if (!d.options.flash_attention && d.recompute == Recompute::none)
+  if (!d.flash && d.recompute == Recompute::none)
     scores = 5.0 * double(d.a_t) * double(ps.kv) / h;  // softmax, its dropout mask and output: 5·a·s²·b / t
   a.attn = T * h * B * (3.0 * rep + split_attn + scores);  // split_attn uses per-rank widths (a/t heads)
   a.norms = T * h * B * 4.0 * rep;
@@ -121,7 +135,7 @@ Deps mlp_backward(ClassCtx& C, const Pass& ps, int layer, const Deps& in, std::i
   const std::int64_t w = width / d.t, w1 = d.swiglu ? 2 * w : w;
   Deps g = tp_grad_output(C, ps, layer, in);
   auto c = linear_bwd(C, fc2, layer, T, d.h, w, double(d.h) / d.t, g, {}, defer, wq, group);
-  auto b = C.E.elementwise(act, Phase::backward_input, layer, 2.0 * double(T) * double(w1 + w) * d.act_B, 0, c);
+  auto b = C.E.elementwise(act, Phase::backward_input, layer, double(T) * double(w + 2 * w1) * d.act_B, 0, c);
   Deps x = tp_regather_for_wgrad(C, ps, layer, g);
   auto a = linear_bwd(C, fc1, layer, T, w1, d.h, double(w1), b, x, defer, wq, group);
   return tp_grad_input(C, ps, layer, a);
@@ -143,15 +157,16 @@ Deps layer_forward(ClassCtx& C, const Pass& ps, int layer, Phase ph, const Deps&
   }
   Deps first = in;
   first.add(pre);
-  // Norm (with the residual add) over the local [T/t or T, h] slice: read and write.
-  auto n1 = C.E.elementwise(Op::attn_norm, ph, layer, 2.0 * T_sp * double(d.h) * d.act_B, mem_a, first);
+  // Norm (with the residual add) over the local [T/t or T, h] slice.
+  const double norm_fwd = kResidualNormFwdTensors * T_sp * double(d.h) * d.act_B;
+  auto n1 = C.E.elementwise(Op::attn_norm, ph, layer, norm_fwd, mem_a, first);
   Deps x = tp_gather_input(C, ps, layer, ph, n1);
   const std::int64_t qkv_n = qkv_width(d);
   auto qkv = linear_fwd(C, Op::qkv_proj, ph, layer, T, qkv_n, d.h, double(qkv_n), 0, x);
   Deps at = attention_forward(C, ps, layer, ph, qkv);
   auto o = linear_fwd(C, Op::attn_out_proj, ph, layer, T, d.h, d.a_t * d.d_v, double(d.h) / d.t, 0, at);
   Deps r = tp_reduce_output(C, ps, layer, ph, o);
-  auto n2 = C.E.elementwise(Op::mlp_norm, ph, layer, 2.0 * T_sp * double(d.h) * d.act_B, mem_m, r);
+  auto n2 = C.E.elementwise(Op::mlp_norm, ph, layer, norm_fwd, mem_m, r);
   if (d.model->is_moe_layer(layer)) return moe_forward(C, ps, layer, ph, n2);
   return mlp_forward(C, ps, layer, ph, n2, d.f, Op::mlp_fc1, Op::mlp_act, Op::mlp_fc2);
 }
@@ -169,8 +184,8 @@ Deps layer_backward(ClassCtx& C, const Pass& ps, int layer, const Deps& grad_in,
   Deps g;
   if (d.model->is_moe_layer(layer)) g = moe_backward(C, ps, layer, start, defer, wq, group);
   else g = mlp_backward(C, ps, layer, start, d.f, Op::mlp_fc1, Op::mlp_act, Op::mlp_fc2, defer, wq, group);
-  auto n2 = C.E.elementwise(Op::mlp_norm, Phase::backward_input, layer, 3.0 * T_sp * double(d.h) * d.act_B,
-                            -(act.mlp + act.norms / 2), g);
+  const double norm_bwd = kResidualNormBwdTensors * T_sp * double(d.h) * d.act_B;
+  auto n2 = C.E.elementwise(Op::mlp_norm, Phase::backward_input, layer, norm_bwd, -(act.mlp + act.norms / 2), g);
   // Attention block.
   Deps g2 = tp_grad_output(C, ps, layer, n2);
   auto o = linear_bwd(C, Op::attn_out_proj, layer, T, d.h, d.a_t * d.d_v, double(d.h) / d.t, g2, {}, defer, wq, group);
@@ -185,7 +200,7 @@ Deps layer_backward(ClassCtx& C, const Pass& ps, int layer, const Deps& grad_in,
   auto qkv = linear_bwd(C, Op::qkv_proj, layer, T, qkv_n, d.h, double(qkv_n), at, x, defer, wq, group);
   Deps gi = tp_grad_input(C, ps, layer, qkv);
   const double freed = act.attn + act.norms / 2 + (d.recompute == Recompute::full ? act.checkpoint : 0.0);
-  return C.E.elementwise(Op::attn_norm, Phase::backward_input, layer, 3.0 * T_sp * double(d.h) * d.act_B, -freed, gi);
+  return C.E.elementwise(Op::attn_norm, Phase::backward_input, layer, norm_bwd, -freed, gi);
 }
 
 }  // namespace strata::plan

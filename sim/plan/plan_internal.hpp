@@ -51,6 +51,7 @@ enum class Op : std::uint16_t {
   pp_send_act, pp_recv_act, pp_send_grad, pp_recv_grad, pp_send_token, pp_recv_token,
   dp_allreduce, dp_reduce_scatter, dp_allgather, edp_allreduce, edp_reduce_scatter, edp_allgather,
   fsdp_allgather, fsdp_reduce_scatter, optimizer_step,
+  attn_scores, attn_softmax, attn_context,  // unfused attention (strategy.attention = "unfused")
   count
 };
 const char* op_name(Op o);
@@ -65,6 +66,7 @@ struct PlanDims {
   bool sp = false;
   CpKind cp_kind = CpKind::ring;
   Recompute recompute = Recompute::none;
+  bool flash = true;                  // fused (FlashAttention-style) attention kernel; else unfused
   Schedule schedule = Schedule::one_f_one_b;
   int zero = 0;
   bool overlap_grad = true, overlap_param = false;

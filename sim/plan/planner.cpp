@@ -35,6 +35,7 @@ PlanDims derive_dims(const Scenario& sc, const PlanOptions& opt) {
   d.sp = d.train && s.sequence_parallel && s.tp > 1;
   d.cp_kind = s.cp_kind;
   d.recompute = d.train ? s.recompute : Recompute::none;
+  d.flash = opt.flash_attention && s.attention == AttentionKind::flash;
   d.schedule = s.schedule;
   d.zero = d.train ? s.zero : 0;
   d.overlap_grad = s.overlap_grad_reduce;
@@ -114,6 +115,9 @@ void check_plannable(const Scenario& sc, const PlanDims& d) {
   if (!d.train && d.b <= 0)
     throw InputError(f, "workload.batch", str(sc.workload.batch) + " sequences do not give every one of dp = " + str(d.dp) +
                                               " replicas a sequence");
+  if (!d.flash && d.c > 1)
+    throw InputError(f, "strategy.attention", "unfused attention with cp = " + str(d.c) +
+                                                  " is not supported: context parallelism needs a fused attention kernel");
   if (d.schedule == Schedule::zb_h1 && d.v > 1)
     throw InputError(f, "strategy.schedule", "zb-h1 has one chunk per stage (got vpp = " + str(d.v) + ")");
 }

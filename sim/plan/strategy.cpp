@@ -20,6 +20,7 @@ const char* recompute_name(Recompute r) {
   }
   return "none";
 }
+const char* attention_kind_name(AttentionKind a) { return a == AttentionKind::flash ? "flash" : "unfused"; }
 const char* coll_algo_name(CollAlgo a) {
   switch (a) {
     case CollAlgo::automatic: return "auto";

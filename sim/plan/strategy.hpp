@@ -12,6 +12,12 @@ namespace strata {
 enum class Schedule : std::uint8_t { gpipe, one_f_one_b, interleaved, zb_h1 };
 enum class CpKind : std::uint8_t { ring, ulysses };
 enum class Recompute : std::uint8_t { none, selective, full };
+// The attention kernel: `flash` is a fused FlashAttention-style kernel (no s x s scores in HBM;
+// FlashAttention [S12d], 2022, and its successors); `unfused` is the pre-FlashAttention
+// implementation of Megatron-LM 2021: a batched GEMM writes the scores QK^T, a fused
+// scale-mask-softmax kernel and a dropout kernel pass over them, a second batched GEMM applies
+// them to V (reference §4.5, §7.2).
+enum class AttentionKind : std::uint8_t { flash, unfused };
 // Collective algorithm choice: auto picks as NCCL's tuner would (size and topology).
 enum class CollAlgo : std::uint8_t { automatic, ring, tree, hierarchical, nvls, direct };
 
@@ -25,6 +31,7 @@ struct Strategy {
   int global_batch = 1;
   int zero = 0;                        // 0 none, 1 distributed optimizer, 2 +grads, 3 FSDP
   Recompute recompute = Recompute::none;
+  AttentionKind attention = AttentionKind::flash;
   bool overlap_grad_reduce = true;
   bool overlap_param_gather = false;
   std::optional<DType> dtype;          // compute dtype; default the model's
@@ -50,6 +57,7 @@ struct Workload {
 const char* schedule_name(Schedule s);
 const char* cp_kind_name(CpKind k);
 const char* recompute_name(Recompute r);
+const char* attention_kind_name(AttentionKind a);
 const char* coll_algo_name(CollAlgo a);
 
 }  // namespace strata

@@ -1,5 +1,6 @@
 #include "validate/published_runs.hpp"
 
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 
@@ -22,6 +23,30 @@ std::string default_validation_file() {
 namespace {
 
 bool contains(const std::string& s, const char* sub) { return s.find(sub) != std::string::npos; }
+
+// FlashAttention (Dao et al., arXiv:2205.14135 [S12d]) appeared in May 2022: software released
+// before 2022 ran attention unfused (scores materialised, softmax and dropout kernels over them).
+constexpr int kFlashAttentionYear = 2022;
+
+// Year of the software a row measured, when the row says: "(2021)" in `software`, else the
+// arXiv identifier (YYMM.NNNNN) of the citation or URL. 0 when unknown.
+int software_year(const Json& r) {
+  const std::string sw = r.contains("software") && r["software"].is_string() ? r["software"].get<std::string>() : "";
+  for (std::size_t i = 0; i + 5 < sw.size(); ++i)
+    if (sw[i] == '(' && std::isdigit((unsigned char)sw[i + 1]) && sw[i + 5] == ')') return std::atoi(sw.c_str() + i + 1);
+  std::string cite;
+  if (r.contains("source") && r["source"].is_object())
+    for (const char* k : {"citation", "url"})
+      if (r["source"].contains(k) && r["source"][k].is_string()) cite += r["source"][k].get<std::string>() + " ";
+  for (const char* tag : {"arXiv:", "arxiv.org/abs/"}) {
+    auto at = cite.find(tag);
+    if (at == std::string::npos) continue;
+    at += std::string(tag).size();
+    if (at + 4 < cite.size() && std::isdigit((unsigned char)cite[at]) && std::isdigit((unsigned char)cite[at + 1]))
+      return 2000 + (cite[at] - '0') * 10 + (cite[at + 1] - '0');
+  }
+  return 0;
+}
 
 std::string str_or(const Json& j, const char* key, const std::string& def = "") {
   return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : def;
@@ -130,6 +155,21 @@ std::vector<PublishedRun> load_published_runs(const std::string& path) {
                        {"global_batch", p.value("global_batch_size_seqs", 1)},
                        {"zero", zero},
                        {"recompute", contains(rec, "full") ? "full" : contains(rec, "selective") ? "selective" : "none"}};
+      // Attention kernel: unfused for software older than FlashAttention, else fused.
+      const int year = software_year(r);
+      if (year > 0 && year < kFlashAttentionYear) {
+        strategy["attention"] = "unfused";
+        run.assumptions.push_back("software from " + std::to_string(year) +
+                                  ", before FlashAttention (2022): unfused attention (scores, softmax, dropout in HBM)");
+      }
+      // Megatron-LM's 'local' DDP (2021) all-reduces the gradients after the whole backward pass,
+      // with no overlap: megatron/training.py train_step calls model.allreduce_gradients() once
+      // forward_backward_func has returned ("backward-params-all-reduce" timer). torch DDP
+      // (the other rows) overlaps its buckets with the backward through autograd hooks.
+      if (contains(shard, "DDP impl 'local'")) {
+        strategy["overlap_grad_reduce"] = false;
+        run.assumptions.push_back("Megatron 'local' DDP: gradient all-reduce after the backward, not overlapped");
+      }
       std::string prec = str_or(r, "precision");
       strategy["dtype"] = contains(prec, "fp16") && !contains(prec, "bf16") ? "fp16" : "bf16";
       if (zero == 3) run.assumptions.push_back("FSDP FULL_SHARD modelled as ZeRO-3 with per-layer all-gathers");

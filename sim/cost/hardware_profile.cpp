@@ -3,10 +3,9 @@
 #include <cmath>
 
 #include "io/atomic_file.hpp"
-#include "ops.hpp"
-#include "profile.hpp"
+#include "cost/hardware_profile.hpp"
 
-namespace strata::exec {
+namespace strata {
 
 namespace {
 
@@ -148,6 +147,20 @@ double HardwareProfile::gemm_time_s(const GemmShape& g) const {
   if (!t) return 0;
   const double tf = t->tflops_at(double(g.m), double(g.n), double(g.k));
   return (tf > 0 ? flops / (tf * 1e12) : 0.0) + launch_overhead_us * 1e-6;
+}
+
+double busbw_factor(CollKind k, int n) {
+  if (n <= 1) return 1.0;
+  const double dn = n;
+  switch (k) {
+    case CollKind::all_reduce: return 2.0 * (dn - 1) / dn;
+    case CollKind::all_gather:
+    case CollKind::reduce_scatter:
+    case CollKind::all_to_all:
+    case CollKind::all_to_all_v: return (dn - 1) / dn;
+    case CollKind::broadcast: return 1.0;
+  }
+  return 1.0;
 }
 
 Json profile_to_json(const HardwareProfile& p) {
@@ -296,4 +309,4 @@ void write_profile(const HardwareProfile& p, const std::string& path) {
   write_file_atomic(path, profile_to_json(p).dump(1) + "\n");
 }
 
-}  // namespace strata::exec
+}  // namespace strata
