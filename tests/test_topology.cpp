@@ -263,17 +263,14 @@ TEST(Topology, DescribesLinks) {
   EXPECT_EQ(t.describe_link(path[2]).rfind("rail 2 leaf 0 uplink", 0), 0u) << t.describe_link(path[2]);
 }
 
-TEST(Topology, HundredThousandGpusBuildFast) {
+TEST(Topology, HundredThousandGpusBuild) {
+  // Speed is measured in bench/bench_network.cpp (BM_TopologyBuild), not asserted here.
   for (FabricKind kind : {FabricKind::rail_optimized, FabricKind::fat_tree}) {
     ClusterSpec c = dgx_h100(12500);
     c.fabric.kind = kind;
     c.fabric.levels = 3;
-    // CPU time, not wall time: the machine may be shared.
-    const std::clock_t t0 = std::clock();
     Topology t(c);
-    const double s = double(std::clock() - t0) / CLOCKS_PER_SEC;
     EXPECT_EQ(t.gpus(), 100000);
-    EXPECT_LT(s, 1.0) << fabric_kind_name(kind) << " took " << s << " s";
     std::vector<LinkId> path;
     t.route(0, 99999, 7, path);
     expect_connected(t, 0, 99999, path);
