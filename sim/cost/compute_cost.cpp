@@ -5,6 +5,16 @@
 
 namespace strata {
 
+double sustained_matmul_fraction(GpuFamily family) {
+  switch (family) {
+    case GpuFamily::hopper: return kSustainedMatmulHopper;
+    case GpuFamily::blackwell: return kSustainedMatmulBlackwell;
+    case GpuFamily::ampere: return kSustainedMatmulAmpere;
+    case GpuFamily::generic: break;
+  }
+  return 1.0;
+}
+
 ComputeCostModel::ComputeCostModel(const GpuSpec& gpu, ComputeConstants constants, std::shared_ptr<const EfficiencyTable> profile)
     : gpu_(gpu), k_(constants), profile_(std::move(profile)) {}
 
@@ -53,7 +63,7 @@ double table_gemm(const EfficiencyTable& t, double m, double n, double k) {
 
 double ComputeCostModel::gemm_efficiency(const GemmShape& g) const {
   if (profile_ && profile_->has_gemm()) return std::clamp(table_gemm(*profile_, double(g.m), double(g.n), double(g.k)), 1e-4, 1.0);
-  const double mamf = gpu_.mamf_fraction(g.dtype) > 0 ? gpu_.mamf_fraction(g.dtype) : 0.8;
+  const double mamf = (gpu_.mamf_fraction(g.dtype) > 0 ? gpu_.mamf_fraction(g.dtype) : 0.8) * sustained_matmul_fraction(gpu_.family);
   // Tile quantization [S11k]: partly filled output tiles still cost a whole tile.
   const double tm = std::ceil(double(g.m) / k_.tile_m), tn = std::ceil(double(g.n) / k_.tile_n);
   const double tile_eff = (double(g.m) / k_.tile_m) * (double(g.n) / k_.tile_n) / (tm * tn);
@@ -75,7 +85,9 @@ double ComputeCostModel::attention_efficiency(const AttnShape& a) const {
     return std::clamp(e, 1e-4, 1.0);
   }
   const double len = double(std::min(a.q_len, a.kv_len));
-  return k_.attn_efficiency * len / (len + k_.attn_len_half);
+  const double eff = k_.attn_efficiency * sustained_matmul_fraction(gpu_.family) * len / (len + k_.attn_len_half);
+  // Efficiency per model FLOP: the backward executes more FLOPs than the model counts.
+  return a.backward ? eff / k_.attn_bwd_executed_per_model : eff;
 }
 
 double ComputeCostModel::task_time(const ClassTasks& c, std::uint32_t t) const {

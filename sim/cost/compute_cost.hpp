@@ -26,6 +26,10 @@ struct ComputeConstants {
   // H100 peak [S12e]); the midpoint 0.6 is used for forward, and backward (2.5x the forward
   // FLOPs with recomputed scores [S7f-FA]) is taken at the same efficiency.
   double attn_efficiency = 0.6;
+  // FlashAttention's backward recomputes S = QK^T and P: it executes 2.5x the forward FLOPs
+  // [S7f-FA], where the model (and the planner's tasks) count 2x. Its measured efficiency is
+  // quoted in that convention, so a backward task takes 2.5/2 of its model FLOPs' time.
+  double attn_bwd_executed_per_model = 2.5 / 2.0;
   // Short sequences cannot fill the machine: eff scales by L / (L + attn_len_half) (assumption:
   // per-block rescaling overhead; calibrate).
   double attn_len_half = 256;
@@ -38,6 +42,24 @@ struct ComputeConstants {
   // per channel) and HBM bandwidth. 10% is an assumption (calibrate: profile overlap_slowdown).
   double overlap_slowdown = 0.10;
 };
+
+// Sustained fraction of the burst matmul ceiling: MSMF / MAMF, [S10] (stas00/ml-engineering,
+// compute/accelerator/benchmarks/README.md, the revision that adds MSMF). The MAMF of §1.1 is
+// what a short burst reaches at the boost clock; under a training job's continuous load every GPU
+// of the node sits at its power limit and the clock settles lower. [S10] measured both with all 8
+// GPUs of a node computing ("the way a training job loads the node"; n = 40 runs): H200 bf16 MSMF
+// 755.5 vs MAMF 852.1 TFLOP/s, B200 bf16 1437.5 vs 1746.7. Applied to every tensor-core kernel
+// (GEMMs and attention) of the built-in curves; a fitted profile, measured under its own
+// conditions, replaces it. 1 for GPUs without a measurement (generic).
+inline constexpr double kSustainedMatmulHopper = 755.5 / 852.1;     // H200; H100 is the same die and TDP
+inline constexpr double kSustainedMatmulBlackwell = 1437.5 / 1746.7;  // B200
+// A100: no MSMF is published; the same effect measured directly: cuBLAS 8192^3 bf16 on A100 runs
+// at 257 TFLOP/s with normally distributed inputs (295 with zeros: the 400 W power limit lowers
+// the clock when more transistors switch), Horace He, "Strangely, Matrix Multiplications on GPUs
+// Run Faster When Given 'Predictable' Data" (thonking.ai, 2024; measured 2022), against the
+// A100 MAMF of 271.2 [S10].
+inline constexpr double kSustainedMatmulAmpere = 257.0 / 271.2;
+double sustained_matmul_fraction(GpuFamily family);
 
 // Efficiency tables fitted by `strata calibrate` (see exec/PROFILE.md): GEMM efficiency sampled
 // on a log grid of (M, N, K), attention efficiency by sequence length. Interpolated in log space.

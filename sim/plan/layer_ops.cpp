@@ -71,6 +71,15 @@ static std::uint32_t linear_bwd(ClassCtx& C, Op op, int layer, std::int64_t M, s
   return dgrad;
 }
 
+// What the TP reduction of a column-parallel layer's input gradient waits for: its dgrad, and,
+// without strategy.tp_async_grad_reduce, also the weight gradient just emitted after it (the
+// reduction then runs after the whole linear backward, as in Megatron-LM 2021).
+static Deps grad_input_ready(ClassCtx& C, std::uint32_t dgrad, bool deferred) {
+  Deps r = dgrad;
+  if (!C.d.tp_async_grad && !deferred && C.d.t > 1) r.add(C.E.next_id() - 1);
+  return r;
+}
+
 std::uint32_t emit_wgrad(ClassCtx& C, const PendingW& w) {
   if (w.kind == OpKind::elementwise) return C.E.elementwise(w.op, Phase::backward_weight, w.layer, w.bytes, w.mem, w.deps);
   return C.E.gemm(w.op, Phase::backward_weight, w.layer, w.shape, w.flops, w.mem, w.deps, w.kind);
@@ -138,7 +147,7 @@ Deps mlp_backward(ClassCtx& C, const Pass& ps, int layer, const Deps& in, std::i
   auto b = C.E.elementwise(act, Phase::backward_input, layer, double(T) * double(w + 2 * w1) * d.act_B, 0, c);
   Deps x = tp_regather_for_wgrad(C, ps, layer, g);
   auto a = linear_bwd(C, fc1, layer, T, w1, d.h, double(w1), b, x, defer, wq, group);
-  return tp_grad_input(C, ps, layer, a);
+  return tp_grad_input(C, ps, layer, grad_input_ready(C, a, defer));
 }
 
 Deps layer_forward(ClassCtx& C, const Pass& ps, int layer, Phase ph, const Deps& in, const Deps& pre) {
@@ -198,7 +207,7 @@ Deps layer_backward(ClassCtx& C, const Pass& ps, int layer, const Deps& grad_in,
   Deps x = tp_regather_for_wgrad(C, ps, layer, g2);
   const std::int64_t qkv_n = qkv_width(d);
   auto qkv = linear_bwd(C, Op::qkv_proj, layer, T, qkv_n, d.h, double(qkv_n), at, x, defer, wq, group);
-  Deps gi = tp_grad_input(C, ps, layer, qkv);
+  Deps gi = tp_grad_input(C, ps, layer, grad_input_ready(C, qkv, defer));
   const double freed = act.attn + act.norms / 2 + (d.recompute == Recompute::full ? act.checkpoint : 0.0);
   return C.E.elementwise(Op::attn_norm, Phase::backward_input, layer, norm_bwd, -freed, gi);
 }

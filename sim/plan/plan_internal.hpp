@@ -70,6 +70,7 @@ struct PlanDims {
   Schedule schedule = Schedule::one_f_one_b;
   int zero = 0;
   bool overlap_grad = true, overlap_param = false;
+  bool tp_async_grad = true;          // strategy.tp_async_grad_reduce
   CollAlgo algo = CollAlgo::automatic;
   // Model.
   std::int64_t h = 0, a = 0, g = 0, d_qk = 0, d_v = 0, f = 0, V = 0;

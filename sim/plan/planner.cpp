@@ -39,6 +39,7 @@ PlanDims derive_dims(const Scenario& sc, const PlanOptions& opt) {
   d.schedule = s.schedule;
   d.zero = d.train ? s.zero : 0;
   d.overlap_grad = s.overlap_grad_reduce;
+  d.tp_async_grad = s.tp_async_grad_reduce;
   d.overlap_param = s.overlap_param_gather;
   d.algo = s.algorithm;
   d.h = m.hidden;

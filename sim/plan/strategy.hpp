@@ -32,6 +32,11 @@ struct Strategy {
   int zero = 0;                        // 0 none, 1 distributed optimizer, 2 +grads, 3 FSDP
   Recompute recompute = Recompute::none;
   AttentionKind attention = AttentionKind::flash;
+  // Backward of a column-parallel layer: the all-reduce (reduce-scatter with SP) of its input
+  // gradient runs concurrently with its weight-gradient GEMM (Megatron's
+  // async_tensor_model_parallel_allreduce); false: after it, as autograd orders them when the
+  // reduction is a separate node (Megatron-LM 2021).
+  bool tp_async_grad_reduce = true;
   bool overlap_grad_reduce = true;
   bool overlap_param_gather = false;
   std::optional<DType> dtype;          // compute dtype; default the model's

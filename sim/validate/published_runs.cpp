@@ -27,6 +27,10 @@ bool contains(const std::string& s, const char* sub) { return s.find(sub) != std
 // FlashAttention (Dao et al., arXiv:2205.14135 [S12d]) appeared in May 2022: software released
 // before 2022 ran attention unfused (scores materialised, softmax and dropout kernels over them).
 constexpr int kFlashAttentionYear = 2022;
+// Megatron-LM's asynchronous TP gradient all-reduce (ColumnParallelLinear overlapping the input-
+// gradient all-reduce with the weight-gradient GEMM) is absent from its 2021 code (the SC'21
+// scripts, Aug 2021) and present from 2022 on.
+constexpr int kAsyncTpGradReduceYear = 2022;
 
 // Year of the software a row measured, when the row says: "(2021)" in `software`, else the
 // arXiv identifier (YYMM.NNNNN) of the citation or URL. 0 when unknown.
@@ -161,6 +165,12 @@ std::vector<PublishedRun> load_published_runs(const std::string& path) {
         strategy["attention"] = "unfused";
         run.assumptions.push_back("software from " + std::to_string(year) +
                                   ", before FlashAttention (2022): unfused attention (scores, softmax, dropout in HBM)");
+      }
+      // Megatron-LM before 2022 reduced a column-parallel layer's input gradient after its weight
+      // gradient (the asynchronous overlap, async_tensor_model_parallel_allreduce, is later).
+      if (year > 0 && year < kAsyncTpGradReduceYear && contains(str_or(r, "software"), "Megatron")) {
+        strategy["tp_async_grad_reduce"] = false;
+        run.assumptions.push_back("Megatron-LM " + std::to_string(year) + ": TP input-gradient all-reduce after the weight gradient (no async overlap)");
       }
       // Megatron-LM's 'local' DDP (2021) all-reduces the gradients after the whole backward pass,
       // with no overlap: megatron/training.py train_step calls model.allreduce_gradients() once

@@ -1,0 +1,16 @@
+# Runs CMD (a ;-list) and checks its exit code is EXPECT (and, when OUT is given, that OUT is a
+# non-empty file). A crash is never an expected exit code.
+execute_process(COMMAND ${CMD} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT "${rc}" STREQUAL "${EXPECT}")
+  message(FATAL_ERROR "exit ${rc}, expected ${EXPECT}\nstdout: ${out}\nstderr: ${err}")
+endif()
+if(OUT)
+  if(NOT EXISTS "${OUT}")
+    message(FATAL_ERROR "${OUT} was not written")
+  endif()
+  file(SIZE "${OUT}" size)
+  if(size LESS 1000)
+    message(FATAL_ERROR "${OUT} is only ${size} bytes")
+  endif()
+endif()
+message(STATUS "exit ${rc} as expected; stderr: ${err}")
