@@ -709,3 +709,71 @@ TEST(PlannerScale, Llama405bOn16kGpusHasOneClassPerStage) {
   EXPECT_EQ(g.classes.size(), 16u);
   EXPECT_NEAR(job_math_flops(g) / g.model_flops_per_step, 1.0, 1e-9);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Era options (strategy.attention, tp_async_grad_reduce, grad_accumulation_fusion): what older
+// software ran, so that published runs of it can be simulated (sim/validate).
+
+TEST(PlannerAttention, UnfusedMaterialisesTheScores) {
+  const double b = 1, a = 16, s = 1024, d = 64;
+  PartitionGraph g = plan_graph({"strategy.attention=\"unfused\""});
+  check_invariants(g);
+  EXPECT_TRUE(find_tasks(g, 0, "attn_core").empty());
+  auto at = [&](const std::string& name, Phase ph) {
+    return find_tasks(g, 0, name, [&](const ClassTasks& t, std::size_t i) { return t.layer[i] == 0 && t.microbatch[i] == 0 && t.phase[i] == ph; });
+  };
+  const ClassTasks& t = g.classes[0];
+  // Forward: S = QK^T (b·a batched [s, d] x [d, s]), softmax + dropout, O = PV.
+  auto qk = at("attn_scores", Phase::forward), sm = at("attn_softmax", Phase::forward), pv = at("attn_context", Phase::forward);
+  ASSERT_EQ(qk.size(), 1u);
+  ASSERT_EQ(sm.size(), 1u);
+  ASSERT_EQ(pv.size(), 1u);
+  const GemmShape& gs = t.gemms[std::size_t(t.detail[qk[0]])];
+  EXPECT_EQ(gs.batch, int(b * a));
+  EXPECT_EQ(gs.m, 1024);
+  EXPECT_EQ(gs.n, 1024);
+  EXPECT_EQ(gs.k, 64);
+  // Every score is computed (the causal mask applies in the softmax): 2·b·a·s²·d per GEMM.
+  EXPECT_DOUBLE_EQ(t.flops[qk[0]], 2 * b * a * s * s * d);
+  EXPECT_DOUBLE_EQ(t.flops[pv[0]], 2 * b * a * s * s * d);
+  // Softmax read + write, dropout read + write + 1-byte mask, per score element.
+  EXPECT_DOUBLE_EQ(t.bytes[sm[0]], b * a * s * s * (4 * 2 + 1));
+  // Backward: dV and dP, dropout + softmax backward (5 tensors + mask), dQ and dK.
+  EXPECT_EQ(at("attn_context", Phase::backward_input).size(), 2u);
+  EXPECT_EQ(at("attn_scores", Phase::backward_input).size(), 2u);
+  auto smb = at("attn_softmax", Phase::backward_input);
+  ASSERT_EQ(smb.size(), 1u);
+  EXPECT_DOUBLE_EQ(t.bytes[smb[0]], b * a * s * s * (5 * 2 + 1));
+  // The stored softmax output, dropout output and mask: Korthikanti's 5·a·s²·b per layer (§7.2).
+  PartitionGraph flash = plan_graph({});
+  EXPECT_NEAR(g.class_memory[0].activations - flash.class_memory[0].activations, 4 * 5 * a * s * s * b, 1e-6 * 4 * 5 * a * s * s * b);
+  EXPECT_THROW(plan_graph({"strategy.attention=\"unfused\"", "strategy.cp=2"}), InputError);
+}
+
+TEST(PlannerTensorParallel, SynchronousGradReduceWaitsForTheWeightGradient) {
+  // Does a backward TP all-reduce wait for a weight-gradient GEMM?
+  auto waits_for_wgrad = [](const PartitionGraph& g) {
+    const ClassTasks& t = g.classes[0];
+    int n = 0;
+    for (auto i : find_tasks(g, 0, "tp_allreduce", [](const ClassTasks& c, std::size_t k) { return c.phase[k] == Phase::backward_input; }))
+      for (auto dep : t.deps_of(std::uint32_t(i)))
+        if (t.phase[dep] == Phase::backward_weight) ++n;
+    return n;
+  };
+  EXPECT_EQ(waits_for_wgrad(plan_graph({"strategy.tp=2"})), 0);  // async: concurrent with the wgrad GEMM
+  // Megatron-LM 2021: after the QKV and FC1 weight gradients, in every layer's backward.
+  EXPECT_EQ(waits_for_wgrad(plan_graph({"strategy.tp=2", "strategy.tp_async_grad_reduce=false"})), 4 * 4 * 2);
+}
+
+TEST(PlannerDataParallel, UnfusedGradientAccumulationAddsEveryLaterMicrobatch) {
+  // dp 2, 4 micro-batches per replica: micro-batches 2..4 add their gradients (read 2, write 1).
+  PartitionGraph fused = plan_graph({"strategy.dp=2", "strategy.global_batch=8"});
+  EXPECT_TRUE(find_tasks(fused, 0, "grad_accumulate").empty());
+  PartitionGraph g = plan_graph({"strategy.dp=2", "strategy.global_batch=8", "strategy.grad_accumulation_fusion=false"});
+  check_invariants(g);
+  const double params = count_params(make_scenario({}).model).total();
+  EXPECT_NEAR(sum_bytes(g, "grad_accumulate") / 2, 3 * 3.0 * 4 * params, 1e-9 * params);  // 3 micro-batches x 3 x fp32
+  // ZeRO-3 reduce-scatters every micro-batch: the accumulation is on the 1/d shard (not charged).
+  PartitionGraph z3 = plan_graph({"strategy.dp=2", "strategy.global_batch=8", "strategy.grad_accumulation_fusion=false", "strategy.zero=3"});
+  EXPECT_TRUE(find_tasks(z3, 0, "grad_accumulate").empty());
+}

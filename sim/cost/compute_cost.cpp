@@ -65,8 +65,13 @@ double ComputeCostModel::gemm_efficiency(const GemmShape& g) const {
   if (profile_ && profile_->has_gemm()) return std::clamp(table_gemm(*profile_, double(g.m), double(g.n), double(g.k)), 1e-4, 1.0);
   const double mamf = (gpu_.mamf_fraction(g.dtype) > 0 ? gpu_.mamf_fraction(g.dtype) : 0.8) * sustained_matmul_fraction(gpu_.family);
   // Tile quantization [S11k]: partly filled output tiles still cost a whole tile.
-  const double tm = std::ceil(double(g.m) / k_.tile_m), tn = std::ceil(double(g.n) / k_.tile_n);
-  const double tile_eff = (double(g.m) / k_.tile_m) * (double(g.n) / k_.tile_n) / (tm * tn);
+  int tile_m = k_.tile_m;
+  if (g.m < tile_m) {
+    tile_m = k_.mma_m;
+    while (tile_m < g.m) tile_m *= 2;
+  }
+  const double tm = std::ceil(double(g.m) / tile_m), tn = std::ceil(double(g.n) / k_.tile_n);
+  const double tile_eff = (double(g.m) / tile_m) * (double(g.n) / k_.tile_n) / (tm * tn);
   // Wave quantization [S11k]: tiles run in waves of #SMs; the last wave may be partial.
   double wave_eff = 1.0;
   if (gpu_.sms > 0) {

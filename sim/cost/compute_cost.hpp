@@ -18,6 +18,10 @@ struct ComputeConstants {
   // Output tile cuBLAS uses for large bf16 GEMMs on Ampere/Hopper: 128x128 is the smallest of
   // the common CUTLASS/cuBLAS tiles (128x128, 128x256) named in NVIDIA's matmul guide [S11k].
   int tile_m = 128, tile_n = 128;
+  // Skinny GEMMs (M below the tile) run kernels with shorter tiles, down to the tensor-core MMA
+  // instruction's M = 16 (mma.m16n8k16 on Ampere and Hopper); the tile height is M rounded up to a
+  // power of two, at least this.
+  int mma_m = 16;
   // Small-K penalty f_K = K / (K + k_half): main-loop prologue/epilogue cost relative to the
   // K loop. The reference (§4.6) says to calibrate f_K; 64 (one k-tile of a 128x128x64 tile)
   // is an assumption until a profile replaces it.

@@ -221,8 +221,9 @@ namespace {
 Strategy parse_strategy(const JsonReader& r, std::int64_t gpus) {
   r.expect_object();
   r.reject_unknown({"dp", "tp", "pp", "cp", "ep", "sequence_parallel", "vpp", "schedule", "cp_kind", "micro_batch",
-                    "global_batch", "zero", "recompute", "attention", "tp_async_grad_reduce", "overlap_grad_reduce", "overlap_param_gather", "dtype",
-                    "layer_split", "order", "bucket_bytes", "algorithm"});
+                    "global_batch", "zero", "recompute", "attention", "tp_async_grad_reduce", "grad_accumulation_fusion",
+                    "overlap_grad_reduce", "overlap_param_gather", "dtype", "layer_split", "order", "bucket_bytes",
+                    "algorithm"});
   Strategy s;
   s.tp = int(r.get_int("tp", 1, 1 << 20, 1));
   s.pp = int(r.get_int("pp", 1, 1 << 20, 1));
@@ -250,6 +251,7 @@ Strategy parse_strategy(const JsonReader& r, std::int64_t gpus) {
   s.recompute = rc == "none" ? Recompute::none : rc == "selective" ? Recompute::selective : Recompute::full;
   s.attention = r.get_enum("attention", {"flash", "unfused"}, "flash") == "flash" ? AttentionKind::flash : AttentionKind::unfused;
   s.tp_async_grad_reduce = r.get_bool("tp_async_grad_reduce", true);
+  s.grad_accumulation_fusion = r.get_bool("grad_accumulation_fusion", true);
   s.overlap_grad_reduce = r.get_bool("overlap_grad_reduce", true);
   s.overlap_param_gather = r.get_bool("overlap_param_gather", false);
   if (r.has("dtype")) s.dtype = *parse_dtype(r.get_enum("dtype", {"bf16", "fp16", "fp8"}));

@@ -25,6 +25,8 @@ namespace {
 // Adam step: about a dozen FLOPs per parameter (moments, bias correction, update) — an estimate;
 // the step is memory-bound: it reads the gradient and the optimizer state, writes state and weights.
 constexpr double kAdamFlopsPerParam = 12.0;
+// Unfused gradient accumulation: grad += new reads two gradient-sized tensors and writes one.
+constexpr double kGradAccumulateTensors = 3.0;
 
 }  // namespace
 
@@ -65,6 +67,8 @@ DataParallel::DataParallel(const PlanDims& d, const StageLayout& sl, int stage) 
       expert_ += g.expert;
     }
   }
+  grads_seen_.assign(groups_.size(), {});
+  for (std::size_t c = 0; c < groups_.size(); ++c) grads_seen_[c].assign(groups_[c].size(), 0);
   fsdp_ag_.assign(groups_.size(), {});
   for (std::size_t c = 0; c < groups_.size(); ++c) fsdp_ag_[c].assign(2 * groups_[c].size(), kNone);
   if (d.zero == 3) return;
@@ -182,6 +186,16 @@ Deps DataParallel::before_backward(Emitter& E, int chunk, int group, std::uint32
 }
 
 void DataParallel::grads_done(Emitter& E, int chunk, int group, std::uint32_t task, bool last_microbatch) {
+  // Unfused accumulation (strategy.grad_accumulation_fusion = false): from the second micro-batch
+  // on, the new gradients are added into the full gradient buffer: read both, write one
+  // (kGradAccumulateTensors). With ZeRO-2/3 the buffer is the 1/d shard after the reduce-scatter,
+  // which is small, so only ZeRO-0/1 pay it.
+  int& seen = grads_seen_[std::size_t(chunk)][std::size_t(group)];
+  if (!d_.grad_accum_fusion && d_.zero <= 1 && seen++ > 0) {
+    const ParamGroup& g = groups_[std::size_t(chunk)][std::size_t(group)];
+    const double bytes = kGradAccumulateTensors * (g.dense + g.expert) * d_.grad_B;
+    if (bytes > 0) task = E.elementwise(Op::grad_accumulate, Phase::backward_weight, g.layer, bytes, 0, task);
+  }
   if (d_.zero == 3) {
     const ParamGroup& g = groups_[std::size_t(chunk)][std::size_t(group)];
     for (int kind = 0; kind < 2; ++kind) {

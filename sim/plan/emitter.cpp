@@ -57,6 +57,7 @@ const char* op_name(Op o) {
     case Op::attn_scores: return "attn_scores";
     case Op::attn_softmax: return "attn_softmax";
     case Op::attn_context: return "attn_context";
+    case Op::grad_accumulate: return "grad_accumulate";
     case Op::count: break;
   }
   return "?";

@@ -52,6 +52,7 @@ enum class Op : std::uint16_t {
   dp_allreduce, dp_reduce_scatter, dp_allgather, edp_allreduce, edp_reduce_scatter, edp_allgather,
   fsdp_allgather, fsdp_reduce_scatter, optimizer_step,
   attn_scores, attn_softmax, attn_context,  // unfused attention (strategy.attention = "unfused")
+  grad_accumulate,                          // unfused gradient accumulation (data_parallel.cpp)
   count
 };
 const char* op_name(Op o);
@@ -71,6 +72,7 @@ struct PlanDims {
   int zero = 0;
   bool overlap_grad = true, overlap_param = false;
   bool tp_async_grad = true;          // strategy.tp_async_grad_reduce
+  bool grad_accum_fusion = true;      // strategy.grad_accumulation_fusion
   CollAlgo algo = CollAlgo::automatic;
   // Model.
   std::int64_t h = 0, a = 0, g = 0, d_qk = 0, d_v = 0, f = 0, V = 0;
@@ -235,6 +237,7 @@ private:
   std::vector<Bucket> buckets_;
   double dense_ = 0, expert_ = 0;
   std::uint32_t last_dp_ = kNone;
+  std::vector<std::vector<int>> grads_seen_;  // [chunk][group]: micro-batches whose gradients are done
   // ZeRO-3 prefetch: all-gather task per (chunk, group) for the current pass.
   std::vector<std::vector<std::uint32_t>> fsdp_ag_;
 };

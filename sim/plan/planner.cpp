@@ -40,6 +40,7 @@ PlanDims derive_dims(const Scenario& sc, const PlanOptions& opt) {
   d.zero = d.train ? s.zero : 0;
   d.overlap_grad = s.overlap_grad_reduce;
   d.tp_async_grad = s.tp_async_grad_reduce;
+  d.grad_accum_fusion = s.grad_accumulation_fusion;
   d.overlap_param = s.overlap_param_gather;
   d.algo = s.algorithm;
   d.h = m.hidden;

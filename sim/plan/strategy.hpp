@@ -37,6 +37,10 @@ struct Strategy {
   // async_tensor_model_parallel_allreduce); false: after it, as autograd orders them when the
   // reduction is a separate node (Megatron-LM 2021).
   bool tp_async_grad_reduce = true;
+  // Weight-gradient GEMMs accumulate into the gradient buffer across micro-batches (Megatron's
+  // gradient_accumulation_fusion); false: every micro-batch after the first adds its gradients
+  // into the buffer with an element-wise kernel (autograd / Megatron-LM 2021 DDP accumulation).
+  bool grad_accumulation_fusion = true;
   bool overlap_grad_reduce = true;
   bool overlap_param_gather = false;
   std::optional<DType> dtype;          // compute dtype; default the model's

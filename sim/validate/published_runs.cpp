@@ -3,6 +3,7 @@
 #include <cctype>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 
 #include "io/scenario.hpp"
 #include "model/model.hpp"
@@ -28,8 +29,10 @@ bool contains(const std::string& s, const char* sub) { return s.find(sub) != std
 // before 2022 ran attention unfused (scores materialised, softmax and dropout kernels over them).
 constexpr int kFlashAttentionYear = 2022;
 // Megatron-LM's asynchronous TP gradient all-reduce (ColumnParallelLinear overlapping the input-
-// gradient all-reduce with the weight-gradient GEMM) is absent from its 2021 code (the SC'21
-// scripts, Aug 2021) and present from 2022 on.
+// gradient all-reduce with the weight-gradient GEMM) and its gradient accumulation fusion (the
+// weight-gradient GEMM adding into main_grad) are absent from its 2021 code (the SC'21 scripts,
+// Aug 2021: LocalDDP's hook does main_grad.add_(grad), torch DDP accumulates through autograd)
+// and present from 2022 on.
 constexpr int kAsyncTpGradReduceYear = 2022;
 
 // Year of the software a row measured, when the row says: "(2021)" in `software`, else the
@@ -97,11 +100,25 @@ Json model_block(const Json& m, std::vector<std::string>& assumptions) {
   return out;
 }
 
+// "fp16" / "bf16" when the precision text names exactly one of them, else "" (not stated).
+std::string stated_dtype(const std::string& prec) {
+  const bool f = contains(prec, "fp16"), b = contains(prec, "bf16");
+  if (f == b) return "";
+  return f ? "fp16" : "bf16";
+}
+
 }  // namespace
 
 std::vector<PublishedRun> load_published_runs(const std::string& path) {
   Json all = read_json_file(path);
   if (!all.is_array()) throw InputError(path, "", "expected an array of published runs");
+  // The 16-bit format each source states (first row that states one), for its rows that do not.
+  std::map<std::string, std::string> source_dtype;
+  for (const Json& r : all) {
+    if (!r.is_object() || !r.contains("source")) continue;
+    const std::string d = stated_dtype(str_or(r, "precision"));
+    if (!d.empty()) source_dtype.emplace(str_or(r["source"], "citation"), d);
+  }
   std::vector<PublishedRun> runs;
   for (std::size_t i = 0; i < all.size(); ++i) {
     const Json& r = all[i];
@@ -170,7 +187,10 @@ std::vector<PublishedRun> load_published_runs(const std::string& path) {
       // gradient (the asynchronous overlap, async_tensor_model_parallel_allreduce, is later).
       if (year > 0 && year < kAsyncTpGradReduceYear && contains(str_or(r, "software"), "Megatron")) {
         strategy["tp_async_grad_reduce"] = false;
-        run.assumptions.push_back("Megatron-LM " + std::to_string(year) + ": TP input-gradient all-reduce after the weight gradient (no async overlap)");
+        strategy["grad_accumulation_fusion"] = false;
+        run.assumptions.push_back("Megatron-LM " + std::to_string(year) +
+                                  ": TP input-gradient all-reduce after the weight gradient (no async overlap); gradients "
+                                  "accumulated across micro-batches by an element-wise add (no gradient accumulation fusion)");
       }
       // Megatron-LM's 'local' DDP (2021) all-reduces the gradients after the whole backward pass,
       // with no overlap: megatron/training.py train_step calls model.allreduce_gradients() once
@@ -181,7 +201,15 @@ std::vector<PublishedRun> load_published_runs(const std::string& path) {
         run.assumptions.push_back("Megatron 'local' DDP: gradient all-reduce after the backward, not overlapped");
       }
       std::string prec = str_or(r, "precision");
-      strategy["dtype"] = contains(prec, "fp16") && !contains(prec, "bf16") ? "fp16" : "bf16";
+      std::string dtype = stated_dtype(prec);
+      if (dtype.empty()) {
+        // Unstated: the precision the same source states for its other rows (same paper, same
+        // code), else bf16.
+        auto it = source_dtype.find(run.source);
+        dtype = it != source_dtype.end() ? it->second : "bf16";
+        run.assumptions.push_back("precision not stated: " + dtype + (it != source_dtype.end() ? ", as the source's other rows" : ""));
+      }
+      strategy["dtype"] = dtype;
       if (zero == 3) run.assumptions.push_back("FSDP FULL_SHARD modelled as ZeRO-3 with per-layer all-gathers");
       Json model = model_block(m, run.assumptions);
       run.scenario = {{"name", run.id},

@@ -127,6 +127,7 @@ Json validation_json(const ValidationSummary& v) {
   for (const auto& r : v.rows) {
     Json j = {{"id", r.run.id}, {"published_step_s", r.run.published_step_s}, {"step_basis", r.run.step_basis},
               {"assumptions", r.run.assumptions}};
+    if (!r.run.scenario.is_null()) j["scenario"] = r.run.scenario;  // exactly what was simulated
     if (!r.run.unsupported.empty()) j["unsupported"] = r.run.unsupported;
     else if (!r.ok) j["error"] = r.error;
     else {
