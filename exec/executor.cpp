@@ -555,30 +555,8 @@ Json measured_report(const ExecResult& r, const PartitionGraph& g, const Scenari
     rep.tokens_per_s = g.tokens_per_step / r.step_time_s;
     rep.tflops_per_gpu = g.model_flops_per_step * r.scale / r.step_time_s / std::max(1, g.layout.world()) / 1e12;
   }
-  double best = -1;
-  for (const auto& rec : recs) {
-    const RankAccounting a = account_rank(rec, r.step_time_s);
-    if (a.compute_busy > best) {
-      best = a.compute_busy;
-      rep.bubble_fraction = r.step_time_s > 0 ? a.bubble / r.step_time_s : 0;
-      rep.busy_s = a.busy;
-    }
-    rep.exposed_tp_s = std::max(rep.exposed_tp_s, a.exposed[std::size_t(Category::tp)]);
-    rep.exposed_cp_s = std::max(rep.exposed_cp_s, a.exposed[std::size_t(Category::cp)]);
-    rep.exposed_ep_s = std::max(rep.exposed_ep_s, a.exposed[std::size_t(Category::ep)]);
-    rep.exposed_pp_s = std::max(rep.exposed_pp_s, a.exposed[std::size_t(Category::pp)]);
-    rep.exposed_dp_s = std::max(rep.exposed_dp_s, a.exposed[std::size_t(Category::dp)]);
-  }
-  for (const auto& m : g.class_memory) {
-    if (m.peak() > rep.memory.peak_bytes) {
-      rep.memory.peak_bytes = m.peak();
-      rep.memory.weights_bytes = m.weights;
-      rep.memory.grads_bytes = m.grads;
-      rep.memory.optimizer_bytes = m.optimizer;
-      rep.memory.activations_bytes = m.activations;
-      rep.memory.kv_cache_bytes = m.kv_cache;
-    }
-  }
+  fill_time_accounting(rep, recs, r.step_time_s);
+  fill_memory(rep, g);
   rep.extra = exec_extra;
   return rep.to_json();
 }

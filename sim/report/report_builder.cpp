@@ -73,19 +73,7 @@ RankAccounting account_rank(const RankRecord& r, double step) {
   return a;
 }
 
-Report build_report(const Scenario& s, const PartitionGraph& g, const std::vector<RankRecord>& ranks, double step) {
-  Report rep;
-  rep.scenario = s.name;
-  rep.strategy = s.resolved.contains("strategy") ? s.resolved["strategy"] : Json::object();
-  rep.gpus = s.cluster.gpus();
-  rep.step_time_s = step;
-  rep.inference = s.workload.kind == WorkloadKind::inference;
-  if (step > 0) {
-    rep.tokens_per_s = g.tokens_per_step / step;
-    rep.tflops_per_gpu = g.model_flops_per_step / step / double(rep.gpus) / 1e12;
-    rep.mfu = rep.tflops_per_gpu / s.cluster.gpu.peak_tflops(s.compute_dtype());
-  }
-  // The busiest rank (most compute) sets the bubble; exposed comm is the worst over ranks.
+const RankRecord* fill_time_accounting(Report& rep, const std::vector<RankRecord>& ranks, double step) {
   double best_busy = -1;
   const RankRecord* busiest = nullptr;
   for (const auto& r : ranks) {
@@ -102,10 +90,11 @@ Report build_report(const Scenario& s, const PartitionGraph& g, const std::vecto
     rep.exposed_pp_s = std::max(rep.exposed_pp_s, a.exposed[std::size_t(Category::pp)]);
     rep.exposed_dp_s = std::max(rep.exposed_dp_s, a.exposed[std::size_t(Category::dp)]);
   }
-  // Memory: the worst rank class.
-  const double cap = s.cluster.gpu.hbm_bytes;
-  for (std::size_t c = 0; c < g.class_memory.size(); ++c) {
-    const MemoryBreakdown& m = g.class_memory[c];
+  return busiest;
+}
+
+void fill_memory(Report& rep, const PartitionGraph& g) {
+  for (const MemoryBreakdown& m : g.class_memory) {
     if (m.peak() > rep.memory.peak_bytes) {
       rep.memory.peak_bytes = m.peak();
       rep.memory.weights_bytes = m.weights;
@@ -115,6 +104,23 @@ Report build_report(const Scenario& s, const PartitionGraph& g, const std::vecto
       rep.memory.kv_cache_bytes = m.kv_cache;
     }
   }
+}
+
+Report build_report(const Scenario& s, const PartitionGraph& g, const std::vector<RankRecord>& ranks, double step) {
+  Report rep;
+  rep.scenario = s.name;
+  rep.strategy = s.resolved.contains("strategy") ? s.resolved["strategy"] : Json::object();
+  rep.gpus = s.cluster.gpus();
+  rep.step_time_s = step;
+  rep.inference = s.workload.kind == WorkloadKind::inference;
+  if (step > 0) {
+    rep.tokens_per_s = g.tokens_per_step / step;
+    rep.tflops_per_gpu = g.model_flops_per_step / step / double(rep.gpus) / 1e12;
+    rep.mfu = rep.tflops_per_gpu / s.cluster.gpu.peak_tflops(s.compute_dtype());
+  }
+  const RankRecord* busiest = fill_time_accounting(rep, ranks, step);
+  fill_memory(rep, g);
+  const double cap = s.cluster.gpu.hbm_bytes;
   rep.memory.capacity_bytes = cap;
   rep.memory.fits = rep.memory.peak_bytes <= cap;
   if (rep.inference) {

@@ -30,6 +30,12 @@ struct RankAccounting {
 
 RankAccounting account_rank(const RankRecord& r, double step);
 
+// Fills bubble_fraction and busy_s from the busiest rank (most compute) and the exposed
+// communication per kind as the worst over ranks; returns the busiest rank (null if none).
+const RankRecord* fill_time_accounting(Report& rep, const std::vector<RankRecord>& ranks, double step);
+// Fills the memory fields from the worst rank class of the graph.
+void fill_memory(Report& rep, const PartitionGraph& g);
+
 Report build_report(const Scenario& s, const PartitionGraph& g, const std::vector<RankRecord>& ranks, double step);
 
 Timeline build_timeline(const Scenario& s, const PartitionGraph& g, const std::vector<RankRecord>& ranks,
