@@ -114,10 +114,18 @@ if [ "${1:-}" = "prepare" ]; then
   exit 0
 fi
 
-[ -d "$deps/include/nlohmann" ] || { echo "gpu-run: .deps/ is missing: run 'scripts/gpu-run.sh prepare' on a development machine and carry .deps/" >&2; exit 1; }
 command -v nvidia-smi >/dev/null || { echo "gpu-run: no nvidia-smi: this is not a GPU machine" >&2; exit 1; }
 export PATH=/usr/local/cuda/bin:$PATH
-find_nccl
+
+# Shared libraries a carried binary needs that the loader does not find here (the CUDA
+# toolkit's lib64 or the Python wheels nvidia-cublas / nvidia-nccl-cu13 hold them).
+add_missing_libs() {
+  local bin=$1 lib dir
+  for lib in $(ldd "$bin" 2>/dev/null | awk '/not found/ {print $1}'); do
+    dir=$(find /usr/local /usr/lib /opt -name "$lib" 2>/dev/null | head -1)
+    [ -n "$dir" ] && export LD_LIBRARY_PATH=$(dirname "$dir")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+  done
+}
 
 card=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1)
 slug=$(echo "$card" | tr 'A-Z' 'a-z' | sed 's/nvidia //; s/[^a-z0-9]\+/-/g; s/^-//; s/-$//')
@@ -126,6 +134,7 @@ out=${1:-traces/$slug-$date}
 mkdir -p "$out"
 log=$out/commands.log
 : > "$log"
+# Every step is logged with its exit status and time; a failed step does not stop the others.
 run() {
   echo "\$ $*" | tee -a "$log"
   local t0=$SECONDS
@@ -135,63 +144,77 @@ run() {
   return "$rc"
 }
 
-build=build-gpu
-run cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSTRATA_WITH_GUI=OFF -DSTRATA_WITH_CUDA=ON \
-  -DBUILD_TESTING=OFF -DCMAKE_PREFIX_PATH="$deps;$deps/share/cmake;$deps/share/eigen3/cmake" \
-  -DBoost_NO_SYSTEM_PATHS=ON -DBoost_DIR="$deps/share/cmake/Boost"
-run cmake --build "$build" -j "${JOBS:-$(nproc)}" --target strata
-strata=$build/cli/strata
+# The strata binary: STRATA_BIN (built elsewhere with the same CUDA major version and carried)
+# when it loads here, else a build from this tree (needs .deps/ from 'prepare').
+strata=""
+if [ -n "${STRATA_BIN:-}" ] && [ -x "$STRATA_BIN" ]; then
+  add_missing_libs "$STRATA_BIN"
+  if "$STRATA_BIN" --version >/dev/null 2>&1; then strata=$STRATA_BIN; fi
+  echo "gpu-run: carried binary $STRATA_BIN: $([ -n "$strata" ] && echo usable || echo 'does not load here, building')" | tee -a "$log"
+fi
+if [ -z "$strata" ]; then
+  [ -d "$deps/include/nlohmann" ] || { echo "gpu-run: .deps/ is missing: run 'scripts/gpu-run.sh prepare' on a development machine and carry .deps/" >&2; exit 1; }
+  find_nccl
+  build=build-gpu
+  run cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSTRATA_WITH_GUI=OFF -DSTRATA_WITH_CUDA=ON \
+    -DBUILD_TESTING=OFF -DCMAKE_PREFIX_PATH="$deps;$deps/share/cmake;$deps/share/eigen3/cmake" \
+    -DBoost_NO_SYSTEM_PATHS=ON -DBoost_DIR="$deps/share/cmake/Boost" || exit 1
+  run cmake --build "$build" -j "${JOBS:-$(nproc)}" --target strata || exit 1
+  strata=$build/cli/strata
+fi
 export STRATA_ROOT=$root
+run "$strata" --version
+run nvidia-smi || true
 
-# A scaled Llama-style model that fills one GPU: 16 layers, hidden 2048, seq 2048.
-cat > "$out/gpu1-llama-1b.json" <<'EOF'
-{
-  "name": "gpu1-llama-1b",
-  "description": "A scaled Llama-style model (16 layers, hidden 2048) on one GPU: tp 1, pp 1, dp 1",
-  "model":    { "name": "llama-1b-scaled", "layers": 16, "hidden": 2048, "heads": 16, "kv_heads": 8, "ffn_hidden": 5632,
-                "vocab": 32000, "activation": "swiglu", "dtype": "bf16", "tie_embeddings": false },
-  "cluster":  { "topology": "topologies/dgx-h100.json", "nodes": 1, "gpus_per_node": 1 },
-  "strategy": { "dp": 1, "tp": 1, "pp": 1, "cp": 1, "ep": 1, "sequence_parallel": false, "schedule": "1f1b",
-                "micro_batch": 1, "global_batch": 4, "zero": 0, "recompute": "none", "overlap_grad_reduce": true },
-  "workload": { "kind": "train", "seq_len": 2048 }
-}
-EOF
+# Scenarios that fit one GPU. one-gpu-*: every task real (no communication), so the whole step
+# is measured. default: Llama-3-8B tp 4 x pp 2 x dp 2 at full size, one representative rank per
+# class: its compute runs the real shapes; its communication is not measured (one GPU).
+scenarios=${SCENARIOS:-"scenarios/one-gpu-llama-1b.json scenarios/one-gpu-moe.json scenarios/exec-small.json scenarios/default.json"}
+cal_args=()
+for sc in $scenarios; do cal_args+=(--scenario "$sc"); done
+run timeout "${CAL_TIMEOUT:-300}" "$strata" calibrate --backend cuda --out "$out/profile.json" "${cal_args[@]}" --no-progress || true
 
-run "$strata" calibrate --backend cuda --out "$out/profile.json" --scenario scenarios/exec-small.json --scenario "$out/gpu1-llama-1b.json" --no-progress
-for sc in scenarios/exec-small.json "$out/gpu1-llama-1b.json"; do
+for sc in $scenarios; do
   name=$(basename "$sc" .json)
-  run "$strata" exec "$sc" --backend cuda --warmup 2 --trace "$out/$name.measured.json" --report "$out/$name.measured-report.json"
-  # The prediction, with the fitted profile when the simulator accepts it, else without.
-  if ! run "$strata" simulate "$sc" --set profile="$root/$out/profile.json" --trace "$out/$name.predicted.json" --report "$out/$name.predicted-report.json"; then
-    run "$strata" simulate "$sc" --trace "$out/$name.predicted.json" --report "$out/$name.predicted-report.json" || true
+  run timeout 120 "$strata" exec "$sc" --backend cuda --warmup 2 --trace "$out/$name.measured.json" --report "$out/$name.measured-report.json" || continue
+  # The prediction with the fitted profile, and with the built-in tables (what a planner gets
+  # before calibrating): both compared with the measurement.
+  if [ -f "$out/profile.json" ]; then
+    run "$strata" simulate "$sc" --set profile="$root/$out/profile.json" --trace "$out/$name.predicted.json" --report "$out/$name.predicted-report.json" &&
+      run "$strata" compare "$out/$name.predicted.json" "$out/$name.measured.json" --report "$out/$name.compare.json" || true
   fi
-  [ -f "$out/$name.predicted.json" ] && run "$strata" compare "$out/$name.predicted.json" "$out/$name.measured.json" --report "$out/$name.compare.json" || true
+  run "$strata" simulate "$sc" --trace "$out/$name.predicted-builtin.json" --report "$out/$name.predicted-builtin-report.json" &&
+    run "$strata" compare "$out/$name.predicted-builtin.json" "$out/$name.measured.json" --report "$out/$name.compare-builtin.json" || true
 done
 
-python3 - "$out/metadata.json" "$card" "$log" <<EOF
+strata_version=$("$strata" --version 2>&1 | head -1)
+python3 - "$out/metadata.json" "$card" "$log" "$strata_version" <<'EOF'
 import json, subprocess, sys
 def sh(c):
     try: return subprocess.run(c, shell=True, capture_output=True, text=True).stdout.strip()
     except Exception: return ""
+gpus = int(sh("nvidia-smi -L | wc -l") or 1)
 meta = {
   "card": sys.argv[2],
   "gpus": sh("nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader"),
+  "gpu_count": gpus,
   "driver": sh("nvidia-smi --query-gpu=driver_version --format=csv,noheader | head -1"),
   "cuda": sh("nvcc --version | tail -2 | head -1"),
-  "nccl": "$(grep -h -E '^#define NCCL_(MAJOR|MINOR|PATCH) ' "${NCCL_HOME:-/usr/local/cuda}/include/nccl.h" 2>/dev/null | awk '{print $3}' | paste -sd.)",
+  "strata_version": sys.argv[4],
+  "clocks": sh("nvidia-smi --query-gpu=clocks.sm,clocks.max.sm,clocks.mem,power.limit,temperature.gpu --format=csv"),
   "topology": sh("nvidia-smi topo -m"),
   "date_utc": sh("date -u +%Y-%m-%dT%H:%M:%SZ"),
   "strata_commit": sh("git rev-parse HEAD 2>/dev/null"),
-  "commands": open(sys.argv[3]).read().splitlines()[:400],
-  "note": "one GPU: NCCL collectives of one rank; every communication task is marked measured=false and left out by strata compare" if int(sh("nvidia-smi -L | wc -l") or 1) < 2 else "",
+  "commands": open(sys.argv[3]).read().splitlines()[:600],
+  "note": ("one GPU: NCCL collectives of one rank; scenarios with more ranks than GPUs run one representative rank "
+           "per class, their communication tasks are marked measured=false and strata compare leaves them out") if gpus < 2 else "",
 }
 json.dump(meta, open(sys.argv[1], "w"), indent=1)
 EOF
 echo "gpu-run: results in $out"
 if [ -n "${OUT:-}" ]; then
-  mkdir -p "$OUT/$(basename "$out")"
-  # The device tool brings back at most 8 files: the ones that matter.
-  for f in metadata.json profile.json exec-small.measured.json gpu1-llama-1b.measured.json exec-small.compare.json gpu1-llama-1b.compare.json commands.log gpu1-llama-1b.measured-report.json; do
-    [ -f "$out/$f" ] && cp "$out/$f" "$OUT/$(basename "$out")/"
-  done
+  # The device tool brings back at most 8 files: one archive of everything, plus the log.
+  tar -czf "$OUT/traces.tar.gz" -C "$(dirname "$out")" "$(basename "$out")"
+  cp "$log" "$OUT/commands.log"
+  ls -la "$OUT"
 fi
