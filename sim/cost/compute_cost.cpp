@@ -1,4 +1,5 @@
 #include "cost/compute_cost.hpp"
+#include "cost/profile_loader.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -79,8 +80,10 @@ double ComputeCostModel::gemm_efficiency(const GemmShape& g) const {
     const double waves = tiles / gpu_.sms;
     wave_eff = waves / std::ceil(waves);
   }
+  const double k_tile = std::max(1.0, std::floor(k_.k_tile_bytes / dtype_bytes(g.dtype)));
+  const double k_quant = double(g.k) / (std::ceil(double(g.k) / k_tile) * k_tile);
   const double k_eff = double(g.k) / (double(g.k) + k_.k_half);
-  return std::max(1e-4, mamf * tile_eff * wave_eff * k_eff);
+  return std::max(1e-4, mamf * tile_eff * wave_eff * k_eff * k_quant);
 }
 
 double ComputeCostModel::attention_efficiency(const AttnShape& a) const {
@@ -90,12 +93,18 @@ double ComputeCostModel::attention_efficiency(const AttnShape& a) const {
     return std::clamp(e, 1e-4, 1.0);
   }
   const double len = double(std::min(a.q_len, a.kv_len));
-  const double eff = k_.attn_efficiency * sustained_matmul_fraction(gpu_.family) * len / (len + k_.attn_len_half);
+  const bool post_ampere = gpu_.family == GpuFamily::hopper || gpu_.family == GpuFamily::blackwell;
+  const double base = a.kernel == AttnKernel::fa2 && post_ampere ? k_.fa2_post_ampere_efficiency : k_.attn_efficiency;
+  const double eff = base * sustained_matmul_fraction(gpu_.family) * len / (len + k_.attn_len_half);
   // Efficiency per model FLOP: the backward executes more FLOPs than the model counts.
   return a.backward ? eff / k_.attn_bwd_executed_per_model : eff;
 }
 
 double ComputeCostModel::task_time(const ClassTasks& c, std::uint32_t t) const {
+  // A measured kernel time, unless the host's per-task dispatch (the profile's launch overhead)
+  // is longer: then the device waits for the host.
+  if (profile_ && profile_->measured)
+    if (const double s = measured_task_time(*profile_->measured, c, t); s > 0) return std::max(s, launch_s());
   const double flops = c.flops[t], bytes = c.bytes[t];
   double peak_scale = profile_ ? profile_->peak_scale : 1.0;
   double compute_s = 0;

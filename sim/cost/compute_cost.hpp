@@ -26,6 +26,16 @@ struct ComputeConstants {
   // K loop. The reference (§4.6) says to calibrate f_K; 64 (one k-tile of a 128x128x64 tile)
   // is an assumption until a profile replaces it.
   double k_half = 64;
+  // Depth of the k-tile, in bytes of one operand row: the main loop advances K in steps of 128
+  // bytes (64 fp16/bf16 elements: the 128x128x64 and 128x256x64 CUTLASS/cuBLAS tiles), and
+  // NVIDIA's tensor-core requirements name multiples of 128 bytes as the fully efficient case on
+  // A100 (NVIDIA "Matrix Multiplication Background User's Guide", Requirements to Use Tensor
+  // Cores; quoted with the same figure by Anthony et al., "The Case for Co-Designing Model
+  // Architectures with Hardware", arXiv:2401.14489, and stas00/ml-engineering
+  // training/performance/README.md). A K that is not a multiple pays for a whole last k-tile, as a
+  // partial output tile does (tile quantization [S11k] along K) — e.g. the head dimension 96 of
+  // unfused attention's Q·K^T.
+  double k_tile_bytes = 128;
   // Attention kernels: reference §4.5 gives eff_attn ≈ 0.5–0.75 (FlashAttention-3 at ~75% of
   // H100 peak [S12e]); the midpoint 0.6 is used for forward, and backward (2.5x the forward
   // FLOPs with recomputed scores [S7f-FA]) is taken at the same efficiency.
@@ -43,8 +53,24 @@ struct ComputeConstants {
   // Kernel launch overhead per task: "a few microseconds" (reference §4.6, §9).
   double launch_s = 4e-6;
   // Compute slowdown while communication kernels share the GPU: NCCL kernels occupy SMs (one
-  // per channel) and HBM bandwidth. 10% is an assumption (calibrate: profile overlap_slowdown).
-  double overlap_slowdown = 0.10;
+  // per channel) and HBM bandwidth (each byte communicated is written to and read from HBM).
+  // Measured: "overlapping computation and communication can result in an average computational
+  // slowdown of 18.9%, with a maximum of 40.0%" (GEMM/attention kernels of GPT and LLaMA training
+  // overlapped with NCCL collectives, on A100, H100, MI250 and MI210: "Characterizing
+  // Compute-Communication Overlap in GPU-Accelerated Distributed Deep Learning: Performance and
+  // Power Implications", arXiv:2507.03114, 2025, abstract). The engine applies it to a compute
+  // task that starts while a collective or send of its rank is in flight. A profile's measured
+  // overlap_slowdown replaces it.
+  double overlap_slowdown = 0.189;
+  // FlashAttention-2-class kernels (strategy.attention = "flash2": the flash-attn 2 package,
+  // Triton FlashAttention) on Hopper and later: they issue Ampere's synchronous mma instructions,
+  // not Hopper's asynchronous wgmma/TMA, and "FlashAttention-2 achieves only 35% utilization on
+  // H100" (Shah et al., FlashAttention-3, arXiv:2407.08608, abstract [S12e]) against 75% for the
+  // Hopper-native FlashAttention-3. This fraction of peak replaces attn_efficiency for them; on
+  // Ampere, FlashAttention-2 is the native kernel (50–73% of peak forward, Dao,
+  // arXiv:2307.08691), which attn_efficiency already represents. Blackwell is given Hopper's
+  // fraction (no published figure; the same instructions are used).
+  double fa2_post_ampere_efficiency = 0.35;
 };
 
 // Sustained fraction of the burst matmul ceiling: MSMF / MAMF, [S10] (stas00/ml-engineering,
@@ -67,6 +93,8 @@ double sustained_matmul_fraction(GpuFamily family);
 
 // Efficiency tables fitted by `strata calibrate` (see exec/PROFILE.md): GEMM efficiency sampled
 // on a log grid of (M, N, K), attention efficiency by sequence length. Interpolated in log space.
+struct HardwareProfile;  // cost/hardware_profile.hpp
+
 struct EfficiencyTable {
   std::vector<double> gemm_m, gemm_n, gemm_k;  // sorted grid axes
   std::vector<double> gemm_eff;                // [im][in][ik] flattened, fraction of peak
@@ -75,6 +103,9 @@ struct EfficiencyTable {
   double launch_s = -1;                        // measured launch overhead (<0 = unknown)
   double overlap_slowdown = -1;
   double peak_scale = 1.0;                     // measured peak / datasheet peak (CPU profiles)
+  // The whole profile when it holds exact measurements of the executor's kernels (GEMM and
+  // attention points, element-wise/optimizer curves): they take precedence over the tables.
+  std::shared_ptr<const HardwareProfile> measured;
   bool has_gemm() const { return !gemm_eff.empty(); }
   bool has_attn() const { return !attn_eff.empty(); }
 };

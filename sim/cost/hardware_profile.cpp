@@ -139,10 +139,40 @@ const CollectiveFit* HardwareProfile::collective(const std::string& op, int rank
   return best;
 }
 
+double HardwareProfile::gemm_point_s(const GemmShape& g) const {
+  for (const auto& p : gemm_points)
+    if (p.m == g.m && p.n == g.n && p.k == g.k && p.batch == std::max(1, g.batch) && p.dtype == g.dtype && p.seconds > 0)
+      return p.seconds;
+  return 0;
+}
+
+namespace {
+bool same_attention(const AttnShape& a, const AttnShape& b) {
+  return a.batch == b.batch && a.heads == b.heads && a.kv_heads == b.kv_heads && a.q_len == b.q_len && a.kv_len == b.kv_len &&
+         a.head_dim == b.head_dim && a.causal == b.causal && a.backward == b.backward && a.dtype == b.dtype;
+}
+}  // namespace
+
+double HardwareProfile::attention_point_s(const AttnShape& a, double flops) const {
+  for (const auto& p : attention_points)
+    if (same_attention(p.shape, a) && p.seconds > 0 && std::abs(p.flops - flops) <= 1e-6 * std::max(1.0, flops)) return p.seconds;
+  return 0;
+}
+
+double BandwidthCurve::time_s(double bytes) const {
+  if (points.empty() || bytes <= 0) return 0;
+  if (bytes <= points.front().bytes) return points.front().seconds;
+  if (bytes >= points.back().bytes) return points.back().seconds * bytes / points.back().bytes;
+  auto it = std::upper_bound(points.begin(), points.end(), bytes, [](double b, const BandwidthPoint& p) { return b < p.bytes; });
+  const BandwidthPoint& hi = *it;
+  const BandwidthPoint& lo = *(it - 1);
+  const double w = (std::log(bytes) - std::log(lo.bytes)) / (std::log(hi.bytes) - std::log(lo.bytes));
+  return std::exp(std::log(lo.seconds) * (1 - w) + std::log(hi.seconds) * w);
+}
+
 double HardwareProfile::gemm_time_s(const GemmShape& g) const {
   const double flops = 2.0 * double(g.m) * double(g.n) * double(g.k) * std::max(1, g.batch);
-  for (const auto& p : gemm_points)
-    if (p.m == g.m && p.n == g.n && p.k == g.k && p.batch == g.batch && p.dtype == g.dtype && p.seconds > 0) return p.seconds;
+  if (const double s = gemm_point_s(g); s > 0) return s;
   const GemmTable* t = gemm_table(g.dtype);
   if (!t) return 0;
   const double tf = t->tflops_at(double(g.m), double(g.n), double(g.k));
@@ -190,6 +220,19 @@ Json profile_to_json(const HardwareProfile& p) {
   Json mc = Json::array();
   for (const auto& b : p.memcpy) mc.push_back({{"bytes", b.bytes}, {"seconds", b.seconds}, {"GBps", b.GBps}});
   j["memcpy"] = {{"GBps", p.memcpy_GBps}, {"points", mc}};
+  Json apts = Json::array();
+  for (const auto& a : p.attention_points)
+    apts.push_back({{"batch", a.shape.batch}, {"heads", a.shape.heads}, {"kv_heads", a.shape.kv_heads}, {"q_len", a.shape.q_len},
+                    {"kv_len", a.shape.kv_len}, {"head_dim", a.shape.head_dim}, {"causal", a.shape.causal},
+                    {"backward", a.shape.backward}, {"dtype", dtype_name(a.shape.dtype)}, {"flops", a.flops}, {"seconds", a.seconds}});
+  j["attention_points"] = apts;
+  auto curve = [](const BandwidthCurve& c) {
+    Json v = Json::array();
+    for (const auto& b : c.points) v.push_back({{"bytes", b.bytes}, {"seconds", b.seconds}, {"GBps", b.GBps}});
+    return v;
+  };
+  j["elementwise"] = curve(p.elementwise);
+  j["optimizer"] = curve(p.optimizer);
   j["launch_overhead_us"] = p.launch_overhead_us;
   Json links = Json::array();
   for (const auto& l : p.links)
@@ -272,6 +315,33 @@ HardwareProfile profile_from_json(const Json& j, const std::string& file) {
         p.memcpy.push_back({b.get_number("bytes", 0, 1e18), b.get_number("seconds", 0, 1e9), b.get_number("GBps", 0, 1e9)});
       }
   }
+  if (auto pts = r.maybe_child("attention_points"))
+    for (std::size_t i = 0; i < pts->array_size(); ++i) {
+      JsonReader a = pts->element(i);
+      AttnPoint q;
+      q.shape.batch = std::int32_t(a.get_int("batch", 1, 1 << 20));
+      q.shape.heads = std::int32_t(a.get_int("heads", 1, 1 << 20));
+      q.shape.kv_heads = std::int32_t(a.get_int("kv_heads", 1, 1 << 20, q.shape.heads));
+      q.shape.q_len = a.get_int("q_len", 1, std::int64_t(1) << 40);
+      q.shape.kv_len = a.get_int("kv_len", 1, std::int64_t(1) << 40);
+      q.shape.head_dim = std::int32_t(a.get_int("head_dim", 1, 1 << 20));
+      q.shape.causal = a.get_bool("causal", true);
+      q.shape.backward = a.get_bool("backward", false);
+      q.shape.dtype = dtype_of(a, "dtype");
+      q.flops = a.get_number("flops", 0, 1e30);
+      q.seconds = a.get_number("seconds", 0, 1e9);
+      p.attention_points.push_back(q);
+    }
+  auto read_curve = [&](const char* key, BandwidthCurve& c) {
+    if (auto pts = r.maybe_child(key))
+      for (std::size_t i = 0; i < pts->array_size(); ++i) {
+        JsonReader b = pts->element(i);
+        c.points.push_back({b.get_number("bytes", 1, 1e18), b.get_number("seconds", 0, 1e9), b.get_number("GBps", 0, 1e9, 0)});
+      }
+    std::sort(c.points.begin(), c.points.end(), [](const auto& x, const auto& y) { return x.bytes < y.bytes; });
+  };
+  read_curve("elementwise", p.elementwise);
+  read_curve("optimizer", p.optimizer);
   p.launch_overhead_us = r.get_number("launch_overhead_us", 0, 1e9, 0);
   if (auto links = r.maybe_child("links"))
     for (std::size_t i = 0; i < links->array_size(); ++i) {

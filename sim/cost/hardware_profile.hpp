@@ -51,6 +51,23 @@ struct BandwidthPoint {
   double bytes = 0, seconds = 0, GBps = 0;
 };
 
+// A measured attention task (the planner's own shapes, --scenario), exact: the executor's
+// attention implementation run on this shape with the FLOPs the graph claims for it.
+struct AttnPoint {
+  AttnShape shape;
+  double flops = 0;    // what the graph claims (model FLOPs)
+  double seconds = 0;
+};
+
+// Time of a memory-bound kernel by the bytes the graph counts for it (read + written), measured
+// with the executor's own kernel at several sizes; interpolated in log-log between points,
+// proportional to bytes above the largest and constant below the smallest (launch bound).
+struct BandwidthCurve {
+  std::vector<BandwidthPoint> points;  // ascending bytes
+  bool empty() const { return points.empty(); }
+  double time_s(double bytes) const;
+};
+
 struct CollectivePoint {
   double bytes = 0, seconds = 0, algbw_GBps = 0, busbw_GBps = 0;
 };
@@ -86,8 +103,11 @@ struct HardwareProfile {
   std::vector<GemmTable> gemm;
   std::vector<GemmPoint> gemm_points;
   std::vector<AttnTable> attention;
+  std::vector<AttnPoint> attention_points;
   std::vector<BandwidthPoint> memcpy;
   double memcpy_GBps = 0;           // best measured copy bandwidth (bytes copied / s)
+  BandwidthCurve elementwise;       // the executor's element-wise/norm kernel (bytes r + w)
+  BandwidthCurve optimizer;         // the executor's Adam step (bytes r + w, as the graph counts)
   double launch_overhead_us = 0;    // per kernel (cuda) / per task (cpu)
   std::vector<LinkProfile> links;
   std::vector<CollectiveFit> collectives;
@@ -99,6 +119,9 @@ struct HardwareProfile {
   const CollectiveFit* collective(const std::string& op, int ranks) const;  // nearest rank count
   // Time of one GEMM: an exact measured point when there is one, else the table plus overhead.
   double gemm_time_s(const GemmShape& g) const;
+  // Exact measured points (0 when this shape was not measured).
+  double gemm_point_s(const GemmShape& g) const;
+  double attention_point_s(const AttnShape& a, double flops) const;
 };
 
 // nccl-tests bus-bandwidth factor of a collective on n ranks (reference §2.4 [S1]).

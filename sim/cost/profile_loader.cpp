@@ -22,8 +22,23 @@ std::shared_ptr<const EfficiencyTable> efficiency_from_profile(const HardwarePro
   // of traffic takes B / (2 · memcpy_GBps).
   if (p.memcpy_GBps > 0) t->hbm_GBps = 2.0 * p.memcpy_GBps;
   t->launch_s = p.launch_overhead_us * 1e-6;
+  if (!p.gemm_points.empty() || !p.attention_points.empty() || !p.elementwise.empty() || !p.optimizer.empty())
+    t->measured = std::make_shared<HardwareProfile>(p);
   t->overlap_slowdown = p.overlap_slowdown > 0 ? p.overlap_slowdown - 1.0 : -1;
   return t;
+}
+
+double measured_task_time(const HardwareProfile& p, const ClassTasks& c, std::uint32_t t) {
+  const TaskKind kind = c.kind[t];
+  const OpKind op = c.op[t];
+  const std::int32_t d = c.detail[t];
+  if (kind == TaskKind::compute && (op == OpKind::gemm || op == OpKind::grouped_gemm))
+    return d >= 0 && std::size_t(d) < c.gemms.size() ? p.gemm_point_s(c.gemms[std::size_t(d)]) : 0.0;
+  if (kind == TaskKind::compute && op == OpKind::attention)
+    return d >= 0 && std::size_t(d) < c.attns.size() ? p.attention_point_s(c.attns[std::size_t(d)], c.flops[t]) : 0.0;
+  if (kind == TaskKind::optimizer || op == OpKind::optimizer) return p.optimizer.time_s(c.bytes[t]);
+  if (kind == TaskKind::compute) return p.elementwise.time_s(c.bytes[t]);
+  return 0;  // memcpy: the copy bandwidth of the tables
 }
 
 void apply_profile_links(const HardwareProfile& p, ClusterSpec& cluster) {

@@ -46,6 +46,11 @@ struct GemmShape {
   DType dtype = DType::bf16;
 };
 
+// Fused attention kernel generation: native to the GPU (FlashAttention-2 on Ampere,
+// FlashAttention-3 / cuDNN on Hopper), or a FlashAttention-2-class kernel on any GPU
+// (strategy.attention = "flash2"; it is not Hopper-native, cost/compute_cost.hpp).
+enum class AttnKernel : std::uint8_t { native, fa2 };
+
 struct AttnShape {
   std::int32_t batch = 1, heads = 1, kv_heads = 1;
   std::int64_t q_len = 0, kv_len = 0;
@@ -53,6 +58,7 @@ struct AttnShape {
   bool causal = true;
   bool backward = false;
   DType dtype = DType::bf16;
+  AttnKernel kernel = AttnKernel::native;
 };
 
 // Collective size convention (nccl-tests, reference/cost-models.md §2.4): `bytes` is the per-rank

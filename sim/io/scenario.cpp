@@ -222,6 +222,7 @@ Strategy parse_strategy(const JsonReader& r, std::int64_t gpus) {
   r.expect_object();
   r.reject_unknown({"dp", "tp", "pp", "cp", "ep", "sequence_parallel", "vpp", "schedule", "cp_kind", "micro_batch",
                     "global_batch", "zero", "recompute", "attention", "tp_async_grad_reduce", "grad_accumulation_fusion",
+                    "pp_scatter_gather", "overlap_p2p_comm",
                     "overlap_grad_reduce", "overlap_param_gather", "dtype", "layer_split", "order", "bucket_bytes",
                     "algorithm"});
   Strategy s;
@@ -249,9 +250,12 @@ Strategy parse_strategy(const JsonReader& r, std::int64_t gpus) {
   s.zero = int(r.get_int("zero", 0, 3, 0));
   std::string rc = r.get_enum("recompute", {"none", "selective", "full"}, "none");
   s.recompute = rc == "none" ? Recompute::none : rc == "selective" ? Recompute::selective : Recompute::full;
-  s.attention = r.get_enum("attention", {"flash", "unfused"}, "flash") == "flash" ? AttentionKind::flash : AttentionKind::unfused;
+  const std::string att = r.get_enum("attention", {"flash", "flash2", "unfused"}, "flash");
+  s.attention = att == "flash" ? AttentionKind::flash : att == "flash2" ? AttentionKind::flash2 : AttentionKind::unfused;
   s.tp_async_grad_reduce = r.get_bool("tp_async_grad_reduce", true);
   s.grad_accumulation_fusion = r.get_bool("grad_accumulation_fusion", true);
+  s.pp_scatter_gather = r.get_bool("pp_scatter_gather", false);
+  s.overlap_p2p_comm = r.get_bool("overlap_p2p_comm", true);
   s.overlap_grad_reduce = r.get_bool("overlap_grad_reduce", true);
   s.overlap_param_gather = r.get_bool("overlap_param_gather", false);
   if (r.has("dtype")) s.dtype = *parse_dtype(r.get_enum("dtype", {"bf16", "fp16", "fp8"}));

@@ -50,6 +50,7 @@ AttnShape shape(const PlanDims& d, std::int64_t b, std::int64_t heads, std::int6
   s.causal = causal;
   s.backward = backward;
   s.dtype = attn_dtype(d);
+  s.kernel = d.attn_kernel;
   return s;
 }
 

@@ -58,6 +58,7 @@ const char* op_name(Op o) {
     case Op::attn_softmax: return "attn_softmax";
     case Op::attn_context: return "attn_context";
     case Op::grad_accumulate: return "grad_accumulate";
+    case Op::pp_allgather: return "pp_allgather";
     case Op::count: break;
   }
   return "?";

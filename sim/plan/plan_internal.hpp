@@ -53,6 +53,7 @@ enum class Op : std::uint16_t {
   fsdp_allgather, fsdp_reduce_scatter, optimizer_step,
   attn_scores, attn_softmax, attn_context,  // unfused attention (strategy.attention = "unfused")
   grad_accumulate,                          // unfused gradient accumulation (data_parallel.cpp)
+  pp_allgather,                             // strategy.pp_scatter_gather: TP all-gather of a received activation
   count
 };
 const char* op_name(Op o);
@@ -68,11 +69,14 @@ struct PlanDims {
   CpKind cp_kind = CpKind::ring;
   Recompute recompute = Recompute::none;
   bool flash = true;                  // fused (FlashAttention-style) attention kernel; else unfused
+  AttnKernel attn_kernel = AttnKernel::native;  // fused kernel generation (strategy.attention flash | flash2)
   Schedule schedule = Schedule::one_f_one_b;
   int zero = 0;
   bool overlap_grad = true, overlap_param = false;
   bool tp_async_grad = true;          // strategy.tp_async_grad_reduce
   bool grad_accum_fusion = true;      // strategy.grad_accumulation_fusion
+  bool pp_scatter_gather = false;     // strategy.pp_scatter_gather (only without SP, t > 1)
+  bool overlap_p2p = true;            // strategy.overlap_p2p_comm
   CollAlgo algo = CollAlgo::automatic;
   // Model.
   std::int64_t h = 0, a = 0, g = 0, d_qk = 0, d_v = 0, f = 0, V = 0;
@@ -254,6 +258,19 @@ struct ClassCtx {
   // Last task of each forward unit, by P2PKey::make(0, micro-batch, chunk): the loss's backward
   // waits for the loss reductions of its forward.
   std::unordered_map<std::uint64_t, std::uint32_t> fwd_end{};
+  // strategy.overlap_p2p_comm = false (Megatron's blocking exchanges): the sends of the last
+  // exchange, which the next unit waits for; and, in the interleaved schedule's steady state, a
+  // forward unit's send held back until the backward unit that follows it (Megatron sends both in
+  // one send_forward_backward_recv_forward_backward after running F and B back to back).
+  Deps last_exchange{};
+  bool defer_fwd_send = false;  // set by the planner for the forward unit it emits next
+  struct DeferredSend {
+    bool active = false;
+    double bytes = 0;
+    std::uint64_t key = 0;
+    Deps deps{};
+    std::int32_t mb = 0, chunk = 0;
+  } deferred_fwd_send{};
 };
 
 // ---- Layer ops (layer_ops.cpp) ----

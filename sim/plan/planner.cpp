@@ -35,12 +35,15 @@ PlanDims derive_dims(const Scenario& sc, const PlanOptions& opt) {
   d.sp = d.train && s.sequence_parallel && s.tp > 1;
   d.cp_kind = s.cp_kind;
   d.recompute = d.train ? s.recompute : Recompute::none;
-  d.flash = opt.flash_attention && s.attention == AttentionKind::flash;
+  d.flash = opt.flash_attention && s.attention != AttentionKind::unfused;
+  d.attn_kernel = s.attention == AttentionKind::flash2 ? AttnKernel::fa2 : AttnKernel::native;
   d.schedule = s.schedule;
   d.zero = d.train ? s.zero : 0;
   d.overlap_grad = s.overlap_grad_reduce;
   d.tp_async_grad = s.tp_async_grad_reduce;
   d.grad_accum_fusion = s.grad_accumulation_fusion;
+  d.pp_scatter_gather = s.pp_scatter_gather;
+  d.overlap_p2p = s.overlap_p2p_comm;
   d.overlap_param = s.overlap_param_gather;
   d.algo = s.algorithm;
   d.h = m.hidden;
@@ -146,9 +149,14 @@ void build_train_class(const PlanDims& d, const StageLayout& sl, const std::vect
   std::vector<char> fwd_seen(std::size_t(d.v), 0);
   // Deferred W's per (micro-batch, chunk).
   std::vector<std::vector<PendingW>> pending(static_cast<std::size_t>(d.m) * std::size_t(d.v));
-  for (const ScheduleUnit& u : order) {
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    const ScheduleUnit& u = order[i];
     ps.mb = u.microbatch;
     ps.chunk = u.chunk;
+    // Megatron's interleaved steady state runs F and B back to back and sends both results in one
+    // exchange after B (send_forward_backward_recv_forward_backward) unless p2p overlaps compute.
+    C.defer_fwd_send = !d.overlap_p2p && d.schedule == Schedule::interleaved && i + 1 < order.size() &&
+                       order[i + 1].phase == UnitPhase::B;
     const auto c = std::size_t(u.chunk);
     auto& wq = pending[std::size_t(u.microbatch) * std::size_t(d.v) + c];
     switch (u.phase) {

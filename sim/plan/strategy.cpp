@@ -20,7 +20,14 @@ const char* recompute_name(Recompute r) {
   }
   return "none";
 }
-const char* attention_kind_name(AttentionKind a) { return a == AttentionKind::flash ? "flash" : "unfused"; }
+const char* attention_kind_name(AttentionKind a) {
+  switch (a) {
+    case AttentionKind::flash: return "flash";
+    case AttentionKind::flash2: return "flash2";
+    case AttentionKind::unfused: break;
+  }
+  return "unfused";
+}
 const char* coll_algo_name(CollAlgo a) {
   switch (a) {
     case CollAlgo::automatic: return "auto";

@@ -16,8 +16,12 @@ enum class Recompute : std::uint8_t { none, selective, full };
 // FlashAttention [S12d], 2022, and its successors); `unfused` is the pre-FlashAttention
 // implementation of Megatron-LM 2021: a batched GEMM writes the scores QK^T, a fused
 // scale-mask-softmax kernel and a dropout kernel pass over them, a second batched GEMM applies
-// them to V (reference §4.5, §7.2).
-enum class AttentionKind : std::uint8_t { flash, unfused };
+// them to V (reference §4.5, §7.2). `flash2` is a fused kernel of the FlashAttention-2 generation
+// (the flash-attn 2 package, Triton FlashAttention): on Ampere it is the native kernel (same cost
+// as `flash`); on Hopper and later it does not use the asynchronous tensor-core instructions and
+// runs at a lower fraction of peak (compute_cost.hpp, kFa2HopperFraction). `flash` on Hopper is a
+// Hopper-native kernel (FlashAttention-3, cuDNN through Transformer Engine).
+enum class AttentionKind : std::uint8_t { flash, unfused, flash2 };
 // Collective algorithm choice: auto picks as NCCL's tuner would (size and topology).
 enum class CollAlgo : std::uint8_t { automatic, ring, tree, hierarchical, nvls, direct };
 
@@ -41,6 +45,15 @@ struct Strategy {
   // gradient_accumulation_fusion); false: every micro-batch after the first adds its gradients
   // into the buffer with an element-wise kernel (autograd / Megatron-LM 2021 DDP accumulation).
   bool grad_accumulation_fusion = true;
+  // Pipeline sends without sequence parallelism: each TP rank sends 1/t of the activation and the
+  // receiving stage all-gathers it over the TP group (NVLink): Megatron-LM's scatter/gather
+  // optimization (Narayanan et al. SC'21 §4.1 [S12a]; --scatter-gather-tensors-in-pipeline,
+  // on by default in Megatron-LM 2021). With SP the activation is already sharded.
+  bool pp_scatter_gather = false;
+  // Pipeline sends overlap the compute that follows them; false: every pipeline exchange completes
+  // before the stage computes again (Megatron's p2p_communication: batch_isend_irecv, wait on the
+  // requests, then torch.cuda.synchronize(), without --overlap-p2p-communication).
+  bool overlap_p2p_comm = true;
   bool overlap_grad_reduce = true;
   bool overlap_param_gather = false;
   std::optional<DType> dtype;          // compute dtype; default the model's

@@ -1,6 +1,7 @@
 #include "validate/published_runs.hpp"
 
 #include <cctype>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
@@ -100,6 +101,29 @@ Json model_block(const Json& m, std::vector<std::string>& assumptions) {
   return out;
 }
 
+// Megatron-Core's num_floating_point_operations as of 2024 (megatron/training/training.py, the
+// v0.8/v0.9 releases whose MoE figures the Mixtral rows quote), per step of B sequences:
+//   12·B·s·L·h² · [ (1 + g/a + s/h)·(a·d/h) + (f/h)·k·(3/2 if SwiGLU) + (f_shared/h)·(3/2 if SwiGLU)
+//                   + V/(2·L·h) ]
+// with V the vocabulary padded to a multiple of 128·tp (--make-vocab-size-divisible-by 128). Its
+// attention term s/h counts every score of the s x s matrix; the causal halving (seq_len / 2) that
+// Strata's own count follows (reference §4.2) came later. Deriving the step with Strata's count
+// would shorten it by the causal half of the attention FLOPs (4% for Mixtral at s = 4096).
+double mcore_2024_flops_per_step(const Scenario& sc) {
+  const ModelSpec& m = sc.model;
+  const double B = sc.strategy.global_batch, s = double(sc.workload.seq_len), L = m.layers, h = double(m.hidden);
+  const double a = double(m.heads), g = double(m.kv_heads), q_ratio = double(m.heads * m.head_dim) / h;
+  const double glu = m.activation == Activation::swiglu ? 1.5 : 1.0;
+  double mlp = double(m.ffn_hidden) / h * glu, shared = 0;
+  if (m.moe) {
+    mlp = double(m.moe->expert_ffn_hidden) / h * m.moe->top_k * glu;
+    shared = double(m.moe->expert_ffn_hidden) * m.moe->shared_experts / h * glu;
+  }
+  const double div = 128.0 * sc.strategy.tp;
+  const double V = std::ceil(double(m.vocab) / div) * div;
+  return 12.0 * B * s * L * h * h * ((1 + g / a + s / h) * q_ratio + mlp + shared + V / (2 * L * h));
+}
+
 // "fp16" / "bf16" when the precision text names exactly one of them, else "" (not stated).
 std::string stated_dtype(const std::string& prec) {
   const bool f = contains(prec, "fp16"), b = contains(prec, "bf16");
@@ -182,6 +206,13 @@ std::vector<PublishedRun> load_published_runs(const std::string& path) {
         strategy["attention"] = "unfused";
         run.assumptions.push_back("software from " + std::to_string(year) +
                                   ", before FlashAttention (2022): unfused attention (scores, softmax, dropout in HBM)");
+      } else if (contains(str_or(r, "software"), "llm-foundry")) {
+        // llm-foundry's attention implementations are FlashAttention-2-class: attn_impl 'triton'
+        // (Triton FlashAttention; the default of its benchmark script,
+        // scripts/train/benchmarking/submit_benchmarks.py --attn_impl) or 'flash' (the flash-attn 2
+        // package); neither is Hopper-native (FlashAttention-3 is a separate package).
+        strategy["attention"] = "flash2";
+        run.assumptions.push_back("llm-foundry: FlashAttention-2-class attention kernel (attn_impl triton or flash), not Hopper-native");
       }
       // Megatron-LM before 2022 reduced a column-parallel layer's input gradient after its weight
       // gradient (the asynchronous overlap, async_tensor_model_parallel_allreduce, is later).
@@ -191,6 +222,18 @@ std::vector<PublishedRun> load_published_runs(const std::string& path) {
         run.assumptions.push_back("Megatron-LM " + std::to_string(year) +
                                   ": TP input-gradient all-reduce after the weight gradient (no async overlap); gradients "
                                   "accumulated across micro-batches by an element-wise add (no gradient accumulation fusion)");
+        // Megatron-LM 2021 pipeline exchanges (megatron/p2p_communication.py, _communicate): with
+        // --scatter-gather-tensors-in-pipeline (on unless --no-scatter-gather-tensors-in-pipeline;
+        // the paper's §4.1 optimization) each TP rank sends 1/t of the activation and the receiver
+        // all-gathers it over the TP group; batch_isend_irecv is waited on and followed by
+        // torch.cuda.synchronize(), so no exchange overlaps the stage's next compute.
+        if (p.value("pp", 1) > 1) {
+          strategy["pp_scatter_gather"] = true;
+          strategy["overlap_p2p_comm"] = false;
+          run.assumptions.push_back("Megatron-LM " + std::to_string(year) +
+                                    ": pipeline activations scattered over the TP ranks and all-gathered on arrival; each "
+                                    "pipeline exchange completes before the next compute (no p2p overlap)");
+        }
       }
       // Megatron-LM's 'local' DDP (2021) all-reduces the gradients after the whole backward pass,
       // with no overlap: megatron/training.py train_step calls model.allreduce_gradients() once
@@ -218,13 +261,19 @@ std::vector<PublishedRun> load_published_runs(const std::string& path) {
                       {"strategy", strategy},
                       {"workload", {{"kind", "train"}, {"seq_len", m.value("seq_length", 2048)}}}};
       if (run.published_step_s <= 0 && r.contains("result") && num_or(r["result"], "tflops_per_gpu", 0) > 0) {
-        // Derive the step from published TFLOP/s with the source's own FLOP convention (Megatron-Core:
-        // the model's training FLOPs, which Strata's count follows, reference §4.2).
+        // Derive the step from published TFLOP/s with the source's own FLOP convention.
         Scenario sc = parse_scenario(run.scenario, path);
         double tokens = double(sc.strategy.global_batch) * double(sc.workload.seq_len);
         double flops = tokens * train_flops_per_token(sc.model, sc.workload.seq_len);
-        run.published_step_s = flops / (double(gpus) * r["result"]["tflops_per_gpu"].get<double>() * 1e12);
         run.step_basis = "derived here: model FLOPs per step / (GPUs x published TFLOP/s per GPU)";
+        if (str_or(r, "flop_formula_id") == "mcore_model_flops") {
+          flops = mcore_2024_flops_per_step(sc);
+          run.step_basis = "derived here: Megatron-Core 2024 num_floating_point_operations (full s^2 attention) per step / "
+                           "(GPUs x published TFLOP/s per GPU)";
+          run.assumptions.push_back("published TFLOP/s counted with Megatron-Core's 2024 formula, which counts every "
+                                    "attention score (no causal halving); the step is derived with it");
+        }
+        run.published_step_s = flops / (double(gpus) * r["result"]["tflops_per_gpu"].get<double>() * 1e12);
       }
     } catch (const std::exception& e) {
       run.unsupported = e.what();
