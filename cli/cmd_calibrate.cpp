@@ -19,7 +19,7 @@ void add_calibrate(CLI::App& app) {
   static double max_bytes = 0;
   cmd->add_option("--backend", backend, "Backend: cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
   cmd->add_option("--out", out, "Write the profile (JSON) here")->required();
-  cmd->add_option("--scenario", scenarios, "Also measure the exact GEMM shapes of these scenarios' partition graphs");
+  cmd->add_option("--scenario", scenarios, "Also measure the exact GEMM and attention tasks of these scenarios' partition graphs");
   cmd->add_option("--set", sets, "Override a field of every --scenario, e.g. strategy.tp=4");
   cmd->add_flag("--quick", quick, "Small grids and few sizes (seconds; smoke tests)");
   cmd->add_option("--max-ranks", max_ranks, "Most ranks collectives use (default: all available)")->check(CLI::PositiveNumber);
@@ -34,7 +34,12 @@ void add_calibrate(CLI::App& app) {
     for (const auto& f : scenarios) {
       Scenario s = load_scenario(f, sets);
       PartitionGraph g = build_partition_graph(s);
+      // The cpu backend runs every rank as a thread on this machine's cores at once.
+      if (backend == "cpu") o.concurrency = std::clamp(std::max(o.concurrency, g.layout.world()), 1, 64);
       for (const auto& sh : exec::graph_gemm_shapes(g)) o.shapes.push_back(sh);
+      for (const auto& a : exec::graph_attention_shapes(g)) o.attention_shapes.push_back(a);
+      for (double b : exec::graph_memory_bytes(g, false)) o.elementwise_bytes.push_back(b);
+      for (double b : exec::graph_memory_bytes(g, true)) o.optimizer_bytes.push_back(b);
     }
     auto bench = exec::make_bench(backend);
     exec::HardwareProfile p = exec::calibrate(*bench, o);

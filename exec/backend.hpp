@@ -95,6 +95,9 @@ struct Op {
 
   // "rank 3 task 41 'fc1' (gemm 4096x11008x8192 x1 bf16)": used in every error message.
   std::string describe() const;
+  // describe(), made once when the executor plans the rank: issuing a task must not format
+  // strings (on a GPU, the host's time per task bounds how fast small kernels run).
+  std::string context;
 };
 
 // Device memory an op needs while it runs: inputs (read only, random, never written) and

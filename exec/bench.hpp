@@ -22,9 +22,18 @@ public:
   virtual double peak_tflops(DType t) const = 0;        // reference peak (0 = unknown)
   virtual std::vector<DType> gemm_dtypes() const = 0;   // dtypes worth a GEMM table here
 
+  // How many ranks share this device's compute at once while a step runs (the cpu backend's
+  // ranks are threads on the same cores): kernels are then timed with that many copies running
+  // together. Backends whose ranks each own a device ignore it.
+  virtual void set_concurrency(int ranks) { (void)ranks; }
+
   virtual double gemm_s(const GemmShape& g) = 0;
   virtual double attention_s(const AttnShape& a, double claimed_flops) = 0;
   virtual double memcpy_s(double bytes) = 0;            // bytes copied
+  // The executor's memory-bound kernels (MemOp) on `bytes` as the graph counts them (read +
+  // written): the element-wise/norm kernel and the Adam step.
+  virtual double elementwise_s(double bytes) = 0;
+  virtual double optimizer_s(double bytes) = 0;
   virtual double launch_s() = 0;                        // one empty task/kernel
   virtual int max_ranks() const = 0;                    // ranks collectives can use here
   // One collective of `bytes` (nccl-tests size convention) over `ranks` ranks.
@@ -35,6 +44,13 @@ public:
 };
 
 std::unique_ptr<MicroBench> make_bench(const std::string& backend);
+
+// A graph of one rank and no tasks: the world a backend's per-task dispatch cost is measured in.
+PartitionGraph one_rank_graph();
+// Host seconds the executor spends issuing one task on `world`'s rank 0 (record event, a
+// minimal element-wise op, record event), queued back to back: where kernels are shorter than
+// this, the host, not the device, sets the pace of a step.
+double dispatch_s(class World& world);
 std::unique_ptr<MicroBench> make_cpu_bench();
 #ifdef STRATA_HAVE_CUDA
 std::unique_ptr<MicroBench> make_cuda_bench();

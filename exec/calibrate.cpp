@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <ctime>
+#include <new>
 #include <set>
 #include <tuple>
 #include <unistd.h>
@@ -16,6 +17,10 @@ namespace strata::exec {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// The cpu backend's exec scales work down to fit (ops.hpp); calibrating larger memory-bound
+// tasks there would only risk the machine's memory.
+constexpr double kCpuMaxMemoryPointBytes = double(1u << 30);
 
 class Progress {
 public:
@@ -121,9 +126,42 @@ std::vector<GemmShape> graph_gemm_shapes(const PartitionGraph& g) {
   return out;
 }
 
+std::vector<AttnPoint> graph_attention_shapes(const PartitionGraph& g) {
+  std::vector<AttnPoint> out;
+  for (const auto& c : g.classes)
+    for (std::uint32_t t = 0; t < c.size(); ++t) {
+      const std::int32_t d = c.detail[t];
+      if (c.kind[t] != TaskKind::compute || c.op[t] != OpKind::attention || d < 0 || std::size_t(d) >= c.attns.size()) continue;
+      AttnPoint q;
+      q.shape = c.attns[std::size_t(d)];
+      q.flops = c.flops[t];
+      const bool seen = std::any_of(out.begin(), out.end(), [&](const AttnPoint& o) {
+        const AttnShape &a = o.shape, &b = q.shape;
+        return a.batch == b.batch && a.heads == b.heads && a.kv_heads == b.kv_heads && a.q_len == b.q_len && a.kv_len == b.kv_len &&
+               a.head_dim == b.head_dim && a.causal == b.causal && a.backward == b.backward && a.dtype == b.dtype && o.flops == q.flops;
+      });
+      if (!seen) out.push_back(q);
+    }
+  return out;
+}
+
+std::vector<double> graph_memory_bytes(const PartitionGraph& g, bool optimizer) {
+  std::set<double> seen;
+  for (const auto& c : g.classes)
+    for (std::uint32_t t = 0; t < c.size(); ++t) {
+      const TaskKind k = c.kind[t];
+      const OpKind op = c.op[t];
+      const bool is_opt = k == TaskKind::optimizer || op == OpKind::optimizer;
+      const bool is_elem = k == TaskKind::compute && !is_opt && op != OpKind::gemm && op != OpKind::grouped_gemm && op != OpKind::attention;
+      if ((optimizer ? is_opt : is_elem) && c.bytes[t] > 0) seen.insert(c.bytes[t]);
+    }
+  return {seen.begin(), seen.end()};
+}
+
 HardwareProfile calibrate(MicroBench& bench, const CalibrateOptions& o) {
   const std::string be = bench.backend();
   const bool cpu = be == "cpu";
+  bench.set_concurrency(o.concurrency);
   HardwareProfile p;
   p.backend = be;
   const Json info = bench.device_info();
@@ -135,6 +173,9 @@ HardwareProfile calibrate(MicroBench& bench, const CalibrateOptions& o) {
   p.host = hostname();
   if (cpu) p.notes.push_back("cpu backend: one fp32 GEMM table (the cpu computes in fp32 whatever the dtype); links are shared memory between threads");
   if (o.quick) p.notes.push_back("quick calibration: small grids, few sizes");
+  if (cpu && o.concurrency > 1)
+    p.notes.push_back("cpu backend: GEMM, attention and memory-bound kernels timed with " + std::to_string(o.concurrency) +
+                      " copies running at once (the scenario's ranks share these cores)");
 
   const std::vector<double> axis = gemm_axis(be, o.quick);
   const std::vector<DType> dtypes = bench.gemm_dtypes();
@@ -154,11 +195,63 @@ HardwareProfile calibrate(MicroBench& bench, const CalibrateOptions& o) {
                                                              {"reduce_scatter", CollKind::reduce_scatter},
                                                              {"all_to_all", CollKind::all_to_all},
                                                              {"broadcast", CollKind::broadcast}};
-  const std::size_t total = dtypes.size() * axis.size() * axis.size() * axis.size() + o.shapes.size() + 2 * seqs.size() * hds.size() +
+  const std::vector<double> mem_sizes = cpu ? (o.quick ? geometric(1 << 16, 4 << 20, 8) : geometric(1 << 16, 64 << 20, 4))
+                                           : (o.quick ? geometric(1 << 20, 256 << 20, 16) : geometric(1 << 16, 4.0 * (1u << 30), 4));
+  // The memory-bound curves: the grid plus the graph's own task sizes (at most 200 of each,
+  // spread evenly over the sorted sizes, so that an inference graph's many sizes stay cheap).
+  auto with_exact = [&](std::vector<double> exact) {
+    std::sort(exact.begin(), exact.end());
+    std::vector<double> v = mem_sizes;
+    const std::size_t keep = std::min<std::size_t>(exact.size(), 200);
+    for (std::size_t i = 0; i < keep; ++i) v.push_back(exact[keep == exact.size() ? i : i * (exact.size() - 1) / (keep - 1)]);
+    std::sort(v.begin(), v.end());
+    v.erase(std::unique(v.begin(), v.end()), v.end());
+    return v;
+  };
+  const std::vector<double> elem_sizes = with_exact(o.elementwise_bytes), opt_sizes = with_exact(o.optimizer_bytes);
+  const std::size_t total = dtypes.size() * axis.size() * axis.size() * axis.size() + o.shapes.size() + o.attention_shapes.size() +
+                            elem_sizes.size() + opt_sizes.size() + 2 * seqs.size() * hds.size() +
                             copies.size() + 1 + ops.size() * rank_counts.size() * sizes.size() +
                             (max_ranks >= 2 ? sizes.size() : 0) + 1;
   Progress bar(o.progress, total);
 
+  // The planner's own tasks first, exactly (while the device is as the executor finds it: the
+  // long grids below heat a GPU into its power limit). GEMM shapes keep their dtype (the cpu
+  // runs them in fp32: that is what its exec does).
+  for (const GemmShape& g : o.shapes) {
+    const double s = bench.gemm_s(g);
+    const double flops = 2.0 * double(g.m) * double(g.n) * double(g.k) * std::max(1, g.batch);
+    p.gemm_points.push_back({g.m, g.n, g.k, std::max(1, g.batch), g.dtype, s, s > 0 ? flops / s / 1e12 : 0.0});
+    bar.step("gemm " + shape_text(g));
+  }
+  for (const AttnPoint& a : o.attention_shapes) {
+    AttnPoint q = a;
+    q.seconds = bench.attention_s(a.shape, a.flops);
+    p.attention_points.push_back(q);
+    bar.step(std::string("attention ") + (a.shape.backward ? "bwd" : "fwd") + " seq " + std::to_string(a.shape.q_len));
+  }
+  // The executor's memory-bound kernels by size (bytes as the graph counts them).
+  // A size that does not fit this device is left out with a note (the curve extrapolates).
+  auto curve = [&](const char* what, const std::vector<double>& sizes, BandwidthCurve& c, double (MicroBench::*time)(double)) {
+    for (double b : sizes) {
+      if (cpu && b > kCpuMaxMemoryPointBytes) {
+        p.notes.push_back(std::string(what) + " of " + std::to_string(b / 1e9) + " GB not measured on the cpu (above 1 GiB)");
+        bar.step(what);
+        continue;
+      }
+      try {
+        const double s = (bench.*time)(b);
+        c.points.push_back({b, s, s > 0 ? b / s / 1e9 : 0.0});
+      } catch (const std::bad_alloc&) {
+        p.notes.push_back(std::string(what) + " of " + std::to_string(b / 1e9) + " GB not measured: out of memory");
+      } catch (const ExecError& e) {
+        p.notes.push_back(std::string(what) + " of " + std::to_string(b / 1e9) + " GB not measured: " + e.what());
+      }
+      bar.step(std::string(what) + " " + std::to_string(int(b / 1024)) + " KiB");
+    }
+  };
+  curve("elementwise", elem_sizes, p.elementwise, &MicroBench::elementwise_s);
+  curve("optimizer", opt_sizes, p.optimizer, &MicroBench::optimizer_s);
   // GEMM tables.
   for (DType dt : dtypes) {
     GemmTable t;
@@ -174,13 +267,6 @@ HardwareProfile calibrate(MicroBench& bench, const CalibrateOptions& o) {
           bar.step("gemm " + shape_text(g));
         }
     p.gemm.push_back(std::move(t));
-  }
-  // The planner's shapes keep their dtype (the cpu runs them in fp32: that is what its exec does).
-  for (const GemmShape& g : o.shapes) {
-    const double s = bench.gemm_s(g);
-    const double flops = 2.0 * double(g.m) * double(g.n) * double(g.k) * std::max(1, g.batch);
-    p.gemm_points.push_back({g.m, g.n, g.k, std::max(1, g.batch), g.dtype, s, s > 0 ? flops / s / 1e12 : 0.0});
-    bar.step("gemm " + shape_text(g));
   }
   // Attention.
   for (bool bwd : {false, true}) {

@@ -140,6 +140,7 @@ RankPlan plan_rank(const PartitionGraph& g, const World& world, int rank, double
       }
     }
     Op op = build_op(g, rank, t, scale, my_seq, std::move(recv_bytes));
+    op.context = op.describe();
     const WorkspaceNeed w = world.workspace_need(op);
     auto& n = p.need[std::size_t(sl)];
     if (w.in_bytes > n.in_bytes) {
@@ -191,10 +192,10 @@ struct RankRun {
   bool aborted = false;
 };
 
-void run_rank_body(World& world, const PartitionGraph& g, const RankPlan& plan, int iterations, Barrier& barrier,
+void run_rank_body(World& world, const PartitionGraph& g, RankPlan& plan, int iterations, Barrier& barrier,
                    const ExecOptions& o, RankRun& out, std::unique_ptr<Backend>& be);
 
-void run_rank(World& world, const PartitionGraph& g, const RankPlan& plan, int iterations, Barrier& barrier,
+void run_rank(World& world, const PartitionGraph& g, RankPlan& plan, int iterations, Barrier& barrier,
               const ExecOptions& o, RankRun& out) {
   std::unique_ptr<Backend> be;  // destroyed after the catch below has aborted the world
   try {
@@ -207,7 +208,7 @@ void run_rank(World& world, const PartitionGraph& g, const RankPlan& plan, int i
   }
 }
 
-void run_rank_body(World& world, const PartitionGraph& g, const RankPlan& plan, int iterations, Barrier& barrier,
+void run_rank_body(World& world, const PartitionGraph& g, RankPlan& plan, int iterations, Barrier& barrier,
                    const ExecOptions& o, RankRun& out, std::unique_ptr<Backend>& be) {
   const ClassTasks& c = g.tasks_of_rank(plan.rank);
   be = world.make_backend(plan.rank);
@@ -245,7 +246,7 @@ void run_rank_body(World& world, const PartitionGraph& g, const RankPlan& plan, 
         be->wait_event(streams[std::size_t(sl)], end_ev[d]);
         w = plan.pos[d];
       }
-      Op op = plan.ops[t];
+      Op& op = plan.ops[t];  // in place: no copy (and allocation) per task
       op.iteration = std::uint32_t(it);
       const StreamHandle sh = streams[std::size_t(sl)];
       be->record_event(sh, start_ev[t]);

@@ -5,6 +5,7 @@
 
 namespace strata::exec {
 
+using strata::AttnPoint;
 using strata::AttnTable;
 using strata::BandwidthPoint;
 using strata::busbw_factor;

@@ -9,6 +9,10 @@
 #include <filesystem>
 
 #include "calibrate.hpp"
+#include "compare.hpp"
+#include "engine/simulate.hpp"
+#include "io/scenario.hpp"
+#include "plan/planner.hpp"
 #include "demo_graph.hpp"
 #include "executor.hpp"
 #include "io/input_error.hpp"
@@ -200,4 +204,55 @@ TEST(Calibrate, CpuProfilePredictsExecutedGemms) {
   EXPECT_GE(double(within2), 0.5 * double(ratios.size()));
   std::printf("cpu GEMM tasks: measured/predicted median %.3f, min %.3f, max %.3f over %zu tasks\n", median, ratios.front(), ratios.back(),
               ratios.size());
+}
+
+// Issue 5's cpu loop, as a user runs it on a CI machine: calibrate the cpu backend on the tiny
+// tp 2 x pp 2 scenario (its own GEMM, attention and memory-bound tasks, timed with 4 copies at
+// once because its 4 ranks share this machine's cores), execute the scenario, predict it with
+// the profile and compare the step.
+// Bound, |step error| < 75 %: measured -53 % to -56 % on the 2-core development machine (under
+// load from parallel builds), with compute within -15..-31 %. What stays unpredicted is the
+// oversubscription: 4 ranks x 3-4 stream threads on 2 cores make every collective and message
+// wait for scheduler wake-ups of the peers' threads, which a 2-rank calibration on otherwise
+// idle cores does not see. Before calibration measured the scenario's own tasks under
+// contention, the prediction was 10x too fast (-90 %); the bound catches that, a wrong FLOP or
+// byte count, and a broken timer.
+TEST(Calibrate, CpuProfilePredictsExecSmallStep) {
+  Scenario s = load_scenario(std::string(STRATA_SOURCE_ROOT) + "/scenarios/exec-small.json");
+  PlanOptions po;
+  po.expand_ranks = true;
+  const PartitionGraph g = build_partition_graph(s, po);
+  const PartitionGraph sym = build_partition_graph(s);
+  auto bench = make_bench("cpu");
+  CalibrateOptions o;
+  o.quick = true;
+  o.progress = false;
+  o.max_ranks = 2;
+  o.concurrency = g.layout.world();
+  o.shapes = graph_gemm_shapes(sym);
+  o.attention_shapes = graph_attention_shapes(sym);
+  o.elementwise_bytes = graph_memory_bytes(sym, false);
+  o.optimizer_bytes = graph_memory_bytes(sym, true);
+  const HardwareProfile p = calibrate(*bench, o);
+  const std::string path = (std::filesystem::temp_directory_path() / "strata-test-cpu-exec-small-profile.json").string();
+  write_profile(p, path);
+
+  ExecOptions eo;
+  eo.backend = "cpu";
+  eo.timeout_s = 120;
+  eo.representatives = sym.class_rep;
+  ExecResult run = execute(g, eo);
+  ASSERT_EQ(run.scale, 1.0) << "exec-small must run unscaled on the cpu for the exact points to apply";
+  for (auto& tr : run.timeline.ranks) tr.rank_class = sym.rank_class[std::size_t(tr.rank)];
+
+  s.profile_path = path;
+  const SimResult pred = simulate(s);
+  const CompareResult r = compare_timelines(pred.timeline, run.timeline);
+  std::printf("cpu exec-small: step predicted %.4g s, measured %.4g s (%+.1f%%); compute %+.1f%%\n", r.predicted_step_s, r.measured_step_s,
+              100 * r.step_rel_error, r.kind("compute") ? 100 * r.kind("compute")->rel_error : 0.0);
+  EXPECT_EQ(r.measured_only + r.predicted_only, 0u);
+  EXPECT_LT(std::abs(r.step_rel_error), 0.75);
+  ASSERT_NE(r.kind("compute"), nullptr);
+  EXPECT_LT(std::abs(r.kind("compute")->rel_error), 0.5);
+  std::filesystem::remove(path);
 }

@@ -56,19 +56,17 @@ public:
   double peak_tflops(DType) const override { return 0; }
   std::vector<DType> gemm_dtypes() const override { return {DType::fp32}; }
 
+  void set_concurrency(int ranks) override { conc_ = std::max(1, ranks); }
+
   double gemm_s(const GemmShape& g) override {
     GemmOp op{g.m, g.n, g.k, std::max(1, g.batch), DType::fp32};
     const WorkspaceNeed w = cpu::gemm_need(op);
-    float* in = buf(0, w.in_bytes);
-    float* out = buf(1, w.out_bytes);
-    return median_time([&] { cpu::run_gemm(op, in, out); }, 0.02, 5, 30);
+    return timed(w, [&](const float* in, float* out) { cpu::run_gemm(op, in, out); }, 0.02, 5, 30);
   }
   double attention_s(const AttnShape& a, double claimed) override {
     const AttnOp op = plan_attention(a, claimed);
     const WorkspaceNeed w = cpu::attention_need(op);
-    float* in = buf(0, w.in_bytes);
-    float* out = buf(1, w.out_bytes);
-    return median_time([&] { cpu::run_attention(op, in, out); }, 0.02, 3, 10);
+    return timed(w, [&](const float* in, float* out) { cpu::run_attention(op, in, out); }, 0.02, 3, 10);
   }
   double memcpy_s(double bytes) override {
     const std::size_t b = std::size_t(bytes);
@@ -76,35 +74,18 @@ public:
     float* out = buf(1, b);
     return median_time([&] { std::memcpy(out, in, b); }, 0.02, 3, 20);
   }
+  double elementwise_s(double bytes) override { return mem_s(MemOp::Kind::elementwise, bytes); }
+  double optimizer_s(double bytes) override { return mem_s(MemOp::Kind::optimizer, bytes); }
+  double mem_s(MemOp::Kind kind, double bytes) {
+    const MemOp op{kind, bytes, DType::bf16};
+    const WorkspaceNeed w = cpu::mem_need(op);
+    return timed(w, [&](const float* in, float* out) { cpu::run_mem(op, in, out); }, 0.01, 3, 20);
+  }
   double launch_s() override {
     // The executor's per-task cost on this backend: an empty op between two events, queued
     // back to back on one stream worker.
-    PartitionGraph g;
-    g.layout = Layout(1, 1, 1, 1, 1, "tp-cp-dp-pp", 1);
-    g.classes.emplace_back();
-    g.rank_class = {0};
-    g.class_rep = {0};
-    auto world = make_cpu_world(g, {});
-    auto be = world->make_backend(0);
-    const StreamHandle s = be->create_stream(Stream::compute);
-    Op op;
-    op.detail = MemOp{MemOp::Kind::elementwise, 0, DType::bf16};
-    const int n = 2000;
-    std::vector<EventHandle> ev;
-    for (int i = 0; i < 2 * n; ++i) ev.push_back(be->create_event());
-    Workspace ws;
-    auto run = [&] {
-      for (int i = 0; i < n; ++i) {
-        be->record_event(s, ev[std::size_t(2 * i)]);
-        be->compute(s, op, ws);
-        be->record_event(s, ev[std::size_t(2 * i + 1)]);
-      }
-      be->synchronize();
-    };
-    run();
-    const auto t0 = Clock::now();
-    run();
-    return since(t0) / n;
+    auto world = make_cpu_world(one_rank_graph(), {});
+    return dispatch_s(*world);
   }
   int max_ranks() const override { return int(std::clamp(std::thread::hardware_concurrency(), 2u, 4u)); }
 
@@ -202,8 +183,43 @@ public:
   }
 
 private:
+  // One kernel's time: alone (median_time), or with conc_ copies on their own buffers started
+  // together on conc_ threads (the median over every copy's runs): what a rank's kernel takes
+  // while the other ranks' threads compete for the same cores.
+  double timed(const WorkspaceNeed& w, const std::function<void(const float*, float*)>& fn, double min_s, int min_reps, int max_reps) {
+    if (conc_ <= 1) {
+      const float* in = buf(0, w.in_bytes);
+      float* out = buf(1, w.out_bytes);
+      return median_time([&] { fn(in, out); }, min_s, min_reps, max_reps);
+    }
+    for (int i = 0; i < conc_; ++i) {  // every buffer is sized here, before the threads start
+      buf(2 * i, w.in_bytes);
+      buf(2 * i + 1, w.out_bytes);
+    }
+    std::barrier sync(conc_);
+    std::vector<std::vector<double>> times(static_cast<std::size_t>(conc_));
+    std::vector<std::thread> th;
+    for (int i = 0; i < conc_; ++i)
+      th.emplace_back([&, i] {
+        const float* in = bufs_[std::size_t(2 * i)].data();
+        float* out = bufs_[std::size_t(2 * i + 1)].data();
+        fn(in, out);  // warm-up
+        for (int r = 0; r < min_reps; ++r) {
+          sync.arrive_and_wait();
+          const auto a = Clock::now();
+          fn(in, out);
+          times[std::size_t(i)].push_back(since(a));
+        }
+      });
+    for (auto& t : th) t.join();
+    std::vector<double> all;
+    for (auto& v : times) all.insert(all.end(), v.begin(), v.end());
+    std::sort(all.begin(), all.end());
+    return all[all.size() / 2];
+  }
   float* buf(int which, std::size_t bytes) {
-    auto& v = bufs_[which];
+    if (bufs_.size() <= std::size_t(which)) bufs_.resize(std::size_t(which) + 1);
+    auto& v = bufs_[std::size_t(which)];
     const std::size_t n = std::max<std::size_t>(1, (bytes + 3) / 4);
     if (v.size() < n) {
       v.resize(n);
@@ -211,7 +227,8 @@ private:
     }
     return v.data();
   }
-  std::vector<float> bufs_[2];
+  std::vector<std::vector<float>> bufs_;
+  int conc_ = 1;
 };
 
 }  // namespace

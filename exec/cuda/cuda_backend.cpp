@@ -306,7 +306,7 @@ public:
 
   void compute(StreamHandle s, const Op& op, const Workspace& ws) override {
     cudaStream_t st = stream(s);
-    const std::string c = op.describe();
+    const std::string& c = op.context;
     if (auto* g = std::get_if<GemmOp>(&op.detail)) run_gemm(*lt_, st, lt_ws_[std::size_t(s)], *g, ws.in.ptr, ws.out.ptr, c);
     else if (auto* a = std::get_if<AttnOp>(&op.detail)) run_attention(*lt_, st, lt_ws_[std::size_t(s)], *a, ws.in.ptr, ws.out.ptr, c);
     else if (auto* m = std::get_if<MemOp>(&op.detail)) run_mem(st, *m, ws.in.ptr, ws.out.ptr, c);
@@ -315,22 +315,22 @@ public:
   void collective(StreamHandle s, const Op& op, const Workspace& ws) override {
     const CollOp& c = std::get<CollOp>(op.detail);
     ncclComm_t comm = w_.coll_comm(rank_, c.group, op.stream);
-    run_collective(comm, stream(s), c, w_.full() ? c.size : 1, ws.in.ptr, ws.out.ptr, op.describe());
-    last_[std::size_t(s)] = op.describe();
+    run_collective(comm, stream(s), c, w_.full() ? c.size : 1, ws.in.ptr, ws.out.ptr, op.context);
+    last_[std::size_t(s)] = op.context;
   }
   void send(StreamHandle s, const Op& op, const Workspace& ws) override {
     if (!w_.full()) return;  // no peer on this machine: measured=false, nothing to time
     const P2POp& p = std::get<P2POp>(op.detail);
     const std::size_t n = std::size_t(std::ceil(std::max(0.0, p.bytes) / 2.0));
-    if (n) STRATA_NCCL(ncclSend(ws.in.ptr, n, ncclBfloat16, 1, w_.p2p_comm(rank_, true, op.task), stream(s)), op.describe());
-    last_[std::size_t(s)] = op.describe();
+    if (n) STRATA_NCCL(ncclSend(ws.in.ptr, n, ncclBfloat16, 1, w_.p2p_comm(rank_, true, op.task), stream(s)), op.context);
+    last_[std::size_t(s)] = op.context;
   }
   void recv(StreamHandle s, const Op& op, const Workspace& ws) override {
     if (!w_.full()) return;
     const P2POp& p = std::get<P2POp>(op.detail);
     const std::size_t n = std::size_t(std::ceil(std::max(0.0, p.bytes) / 2.0));
-    if (n) STRATA_NCCL(ncclRecv(ws.out.ptr, n, ncclBfloat16, 0, w_.p2p_comm(rank_, false, op.task), stream(s)), op.describe());
-    last_[std::size_t(s)] = op.describe();
+    if (n) STRATA_NCCL(ncclRecv(ws.out.ptr, n, ncclBfloat16, 0, w_.p2p_comm(rank_, false, op.task), stream(s)), op.context);
+    last_[std::size_t(s)] = op.context;
   }
 
   EventHandle create_event() override {

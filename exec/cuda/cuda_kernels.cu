@@ -121,6 +121,12 @@ __global__ void adam_kernel(float* p, float* m, float* v, const float* g, std::s
 
 __global__ void empty() {}
 
+__global__ void spin_kernel(long long cycles) {
+  const long long start = clock64();
+  while (clock64() - start < cycles) {
+  }
+}
+
 unsigned grid_for(std::size_t n, unsigned threads) {
   std::size_t blocks = (n + threads - 1) / threads;
   if (blocks > 65536u * 8u) blocks = 65536u * 8u;  // grid-stride loops do the rest
@@ -171,6 +177,14 @@ cudaError_t elementwise_bf16(const void* x, void* y, std::size_t n, cudaStream_t
 
 cudaError_t adam_f32(float* p, float* m, float* v, const float* g, std::size_t n, cudaStream_t s) {
   if (n) adam_kernel<<<grid_for(n, 256), 256, 0, s>>>(p, m, v, g, n);
+  return cudaGetLastError();
+}
+
+cudaError_t spin(double seconds, cudaStream_t s) {
+  int khz = 0;
+  const cudaError_t e = cudaDeviceGetAttribute(&khz, cudaDevAttrClockRate, 0);
+  if (e != cudaSuccess) return e;
+  spin_kernel<<<1, 1, 0, s>>>((long long)(seconds * double(khz) * 1e3));
   return cudaGetLastError();
 }
 

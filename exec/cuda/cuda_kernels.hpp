@@ -27,6 +27,10 @@ cudaError_t elementwise_bf16(const void* x, void* y, std::size_t n, cudaStream_t
 // One Adam step over n fp32 parameters (reads p, g, m, v; writes p, m, v: 28 bytes each).
 cudaError_t adam_f32(float* p, float* m, float* v, const float* g, std::size_t n, cudaStream_t s);
 
+// One thread busy for about `seconds` (at the GPU's base clock rate: at boost clocks it ends
+// sooner): holds a stream while the host queues the work to time behind it.
+cudaError_t spin(double seconds, cudaStream_t s);
+
 // An empty kernel (launch overhead).
 cudaError_t empty_kernel(cudaStream_t s);
 
