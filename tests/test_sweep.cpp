@@ -249,6 +249,33 @@ TEST(SweepSearch, AutoSpaceExploresExpertParallelismForMoe) {
   EXPECT_TRUE(eps.count(8));
 }
 
+// The explorer shows strategies from auto_search_space and a user re-simulates them: the
+// software-stack fields of the base scenario must survive the round trip, or the 2021-stack
+// rows of `strata validate` would be re-planned as a modern stack.
+TEST(SweepSearch, AutoSpaceKeepsTheSoftwareStackFields) {
+  Json j = base_scenario();
+  j["strategy"]["attention"] = "unfused";
+  j["strategy"]["tp_async_grad_reduce"] = false;
+  j["strategy"]["grad_accumulation_fusion"] = false;
+  j["strategy"]["pp_scatter_gather"] = true;
+  j["strategy"]["overlap_p2p_comm"] = false;
+  Scenario s = parse_scenario(j, "stack.json");
+  std::vector<Json> space = auto_search_space(s);
+  ASSERT_FALSE(space.empty());
+  for (const auto& st : space) {
+    EXPECT_EQ(st.at("attention"), "unfused");
+    EXPECT_EQ(st.at("tp_async_grad_reduce"), false);
+    EXPECT_EQ(st.at("grad_accumulation_fusion"), false);
+    EXPECT_EQ(st.at("pp_scatter_gather"), true);
+    EXPECT_EQ(st.at("overlap_p2p_comm"), false);
+    Json back = j;
+    back["strategy"] = st;
+    const Scenario again = parse_scenario(back, "again.json");
+    EXPECT_EQ(again.strategy.attention, s.strategy.attention);
+    EXPECT_EQ(again.strategy.pp_scatter_gather, true);
+  }
+}
+
 TEST(SweepSearch, AutoValueSetsNextToAutoReplaceDimensions) {
   TempDir d("autoover");
   Json j = base_scenario(Json{{"auto", true}, {"zero", {0}}, {"recompute", {"full"}}, {"micro_batch", {1}}});

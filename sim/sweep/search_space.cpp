@@ -315,7 +315,13 @@ Json strategy_to_json(const Strategy& s) {
             {"overlap_grad_reduce", s.overlap_grad_reduce},
             {"overlap_param_gather", s.overlap_param_gather},
             {"order", s.order},
-            {"algorithm", coll_algo_name(s.algorithm)}};
+            {"algorithm", coll_algo_name(s.algorithm)},
+            // The software-stack fields: a strategy read back from here must plan the same job.
+            {"attention", attention_kind_name(s.attention)},
+            {"tp_async_grad_reduce", s.tp_async_grad_reduce},
+            {"grad_accumulation_fusion", s.grad_accumulation_fusion},
+            {"pp_scatter_gather", s.pp_scatter_gather},
+            {"overlap_p2p_comm", s.overlap_p2p_comm}};
   if (s.dtype) j["dtype"] = dtype_name(*s.dtype);
   if (!s.layer_split.empty()) j["layer_split"] = s.layer_split;
   if (s.bucket_bytes > 0) j["bucket_bytes"] = s.bucket_bytes;
