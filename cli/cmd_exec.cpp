@@ -2,9 +2,11 @@
 // Plans the scenario's partition graph (one class per rank), runs it for real on a backend and
 // writes the measured timeline (same schema and task ids as `simulate --trace`) and report.
 #include <cstdio>
+#include <memory>
 
 #include "commands.hpp"
 #include "executor.hpp"
+#include "processes.hpp"
 #include "io/atomic_file.hpp"
 #include "io/scenario.hpp"
 #include "plan/planner.hpp"
@@ -44,7 +46,31 @@ void add_exec(CLI::App& app) {
     const bool same_ids = exec::same_task_ids(g, sym);
     o.backend = backend;
     if (same_ids) o.representatives = sym.class_rep;
-    exec::ExecResult r = exec::execute(g, o);
+    // Under mpirun: one process per rank (cuda), rank 0 gathers and writes everything.
+    std::unique_ptr<exec::ProcessGroup> procs;
+    if (exec::launched_by_mpirun() && exec::mpirun_size() > 1) {
+      if (backend != "cuda")
+        throw exec::ExecError("under mpirun only the cuda backend runs one rank per process; the cpu backend runs every rank "
+                              "as a thread of one process: run it without mpirun");
+      procs = exec::join_mpirun();
+      o.processes = procs.get();
+    }
+    exec::ExecResult r;
+    try {
+      r = exec::execute(g, o);
+    } catch (const std::exception& e) {
+      if (!procs) throw;
+      std::fprintf(stderr, "error: rank %d: %s\n", procs->rank(), e.what());
+      procs->abort(1);  // the other ranks would wait for this one in NCCL until their timeout
+    }
+    if (procs) {
+      std::vector<std::string> parts = procs->gather(exec::process_result_to_string(r), 0);
+      if (procs->rank() != 0) return;
+      std::vector<exec::ExecResult> all;
+      all.push_back(std::move(r));
+      for (std::size_t i = 1; i < parts.size(); ++i) all.push_back(exec::process_result_from_string(parts[i]));
+      r = exec::merge_process_results(std::move(all));
+    }
     if (same_ids)
       for (auto& tr : r.timeline.ranks) tr.rank_class = sym.rank_class[std::size_t(tr.rank)];
     r.timeline.report = exec::measured_report(r, g, &s);

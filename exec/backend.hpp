@@ -151,6 +151,8 @@ public:
   }
 };
 
+class ProcessGroup;  // processes.hpp
+
 struct WorldOptions {
   double timeout_s = 300;          // a rank waiting longer than this for a peer aborts the run
   bool check_collectives = false;  // cpu: fill known values and verify every collective/recv
@@ -160,6 +162,9 @@ struct WorldOptions {
   // ranks); empty: the graph's class_rep. `strata exec` passes the representatives of the
   // class-shared graph, so an expanded graph does not run every rank one after another.
   std::vector<int> representatives;
+  // cuda under mpirun: this process runs rank processes->rank() alone on its node-local GPU;
+  // communicators are bootstrapped across the processes (processes.hpp).
+  ProcessGroup* processes = nullptr;
 };
 
 class World {
@@ -177,6 +182,10 @@ public:
   virtual Json stats() const { return Json::object(); }  // e.g. collective checks (cpu)
   // Makes every pending wait of every rank fail promptly (the first error wins).
   virtual void abort(const std::string& why) = 0;
+  // One process per rank (mpirun): a barrier between the processes before every step, and the
+  // earliest of a time over all processes (the timeline's common origin). No-ops otherwise.
+  virtual void processes_barrier() {}
+  virtual double earliest_over_processes(double t) { return t; }
 };
 
 std::unique_ptr<World> make_world(const std::string& backend, const PartitionGraph& graph, const WorldOptions& options);

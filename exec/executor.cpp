@@ -15,6 +15,7 @@
 #include "ops.hpp"
 #include "report/report.hpp"
 #include "report/report_builder.hpp"
+#include "report/timeline_json.hpp"
 
 namespace strata::exec {
 
@@ -235,6 +236,7 @@ void run_rank_body(World& world, const PartitionGraph& g, RankPlan& plan, int it
   std::vector<std::int64_t> waited(slots * slots);
   for (int it = 0; it < iterations; ++it) {
     barrier.arrive_and_wait(o.timeout_s);
+    world.processes_barrier();
     std::fill(waited.begin(), waited.end(), -1);
     for (std::uint32_t t = 0; t < n; ++t) {
       const int sl = plan.slot[t];
@@ -337,6 +339,7 @@ ExecResult execute(const PartitionGraph& g, const ExecOptions& options) {
   wo.check_collectives = options.check_collectives;
   wo.representative = options.representative;
   wo.representatives = options.representatives;
+  wo.processes = options.processes;
   auto world = make_world(options.backend, g, wo);
   return execute(g, *world, options);
 }
@@ -400,6 +403,7 @@ ExecResult execute(const PartitionGraph& g, World& world, const ExecOptions& o) 
   double t0 = 1e300;
   for (auto& r : runs)
     for (double s : r.timing.start_s) t0 = std::min(t0, s);
+  t0 = world.earliest_over_processes(t0);
   double step = 0;
   std::vector<std::string> notes = world.notes();
   for (std::size_t i = 0; i < runs.size(); ++i) {
@@ -560,6 +564,64 @@ Json measured_report(const ExecResult& r, const PartitionGraph& g, const Scenari
   fill_memory(rep, g);
   rep.extra = exec_extra;
   return rep.to_json();
+}
+
+std::string process_result_to_string(const ExecResult& r) {
+  Json j;
+  j["timeline"] = timeline_to_json(r.timeline);
+  Json ranks = Json::array();
+  for (const auto& t : r.ranks)
+    ranks.push_back({{"rank", t.rank}, {"start_s", t.start_s}, {"end_s", t.end_s}, {"workspace_bytes", t.workspace_bytes}});
+  j["ranks"] = ranks;
+  j["info"] = r.info;
+  j["scale"] = r.scale;
+  j["step_time_s"] = r.step_time_s;
+  j["wall_s"] = r.wall_s;
+  j["tasks"] = r.tasks;
+  j["unmeasured"] = r.unmeasured;
+  j["representative"] = r.representative;
+  return j.dump();
+}
+
+ExecResult process_result_from_string(const std::string& s) {
+  const Json j = Json::parse(s);
+  ExecResult r;
+  r.timeline = timeline_from_json(j.at("timeline"), "(a process's part of the run)");
+  r.timeline.report = Json();
+  for (const auto& t : j.at("ranks"))
+    r.ranks.push_back({t.at("rank").get<int>(), t.at("start_s").get<std::vector<double>>(), t.at("end_s").get<std::vector<double>>(),
+                       t.at("workspace_bytes").get<double>()});
+  r.info = j.at("info");
+  r.scale = j.at("scale").get<double>();
+  r.step_time_s = j.at("step_time_s").get<double>();
+  r.wall_s = j.at("wall_s").get<double>();
+  r.tasks = j.at("tasks").get<std::size_t>();
+  r.unmeasured = j.at("unmeasured").get<std::size_t>();
+  r.representative = j.at("representative").get<bool>();
+  return r;
+}
+
+ExecResult merge_process_results(std::vector<ExecResult> parts) {
+  if (parts.empty()) throw ExecError("no process reported a result");
+  ExecResult out = std::move(parts.front());
+  for (std::size_t i = 1; i < parts.size(); ++i) {
+    ExecResult& p = parts[i];
+    for (TimelineEvent e : p.timeline.events) {
+      e.name = out.timeline.intern(e.name < p.timeline.names.size() ? p.timeline.names[e.name] : std::string("task"));
+      out.timeline.events.push_back(e);
+    }
+    out.timeline.ranks.insert(out.timeline.ranks.end(), p.timeline.ranks.begin(), p.timeline.ranks.end());
+    out.timeline.memory.insert(out.timeline.memory.end(), p.timeline.memory.begin(), p.timeline.memory.end());
+    for (auto& t : p.ranks) out.ranks.push_back(std::move(t));
+    out.step_time_s = std::max(out.step_time_s, p.step_time_s);
+    out.wall_s = std::max(out.wall_s, p.wall_s);
+    out.tasks += p.tasks;
+    out.unmeasured += p.unmeasured;
+  }
+  std::sort(out.timeline.ranks.begin(), out.timeline.ranks.end(), [](const auto& a, const auto& b) { return a.rank < b.rank; });
+  std::sort(out.ranks.begin(), out.ranks.end(), [](const auto& a, const auto& b) { return a.rank < b.rank; });
+  out.info["processes"] = parts.size();
+  return out;
 }
 
 }  // namespace strata::exec

@@ -31,6 +31,7 @@ struct ExecOptions {
   bool representative = false;         // cuda: one representative rank per class even with enough GPUs
   bool progress = false;               // a line per finished step on stderr
   std::vector<int> representatives;    // see WorldOptions::representatives
+  ProcessGroup* processes = nullptr;   // see WorldOptions::processes (mpirun)
 };
 
 struct RankTiming {
@@ -56,6 +57,13 @@ struct ExecResult {
 double choose_scale(const PartitionGraph& g, const World& world, const ExecOptions& o);
 
 ExecResult execute(const PartitionGraph& g, const ExecOptions& options);
+
+// mpirun: what one process measured (its rank), as text to gather, and the whole run from every
+// process's part (ranks, events and timings joined, step = the latest end; the parts share
+// their time origin, see World::earliest_over_processes).
+std::string process_result_to_string(const ExecResult& r);
+ExecResult process_result_from_string(const std::string& s);
+ExecResult merge_process_results(std::vector<ExecResult> parts);
 ExecResult execute(const PartitionGraph& g, World& world, const ExecOptions& options);
 
 // True when every rank has the same tasks (kind, stream, name, deps) under the same ids in both

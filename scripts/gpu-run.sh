@@ -15,6 +15,8 @@
 #                                     traces/<card>-<date>/ (or OUT_DIR). When $OUT is set
 #                                     (the device tool), a copy goes to $OUT/<card>-<date>/.
 #
+# STRATA_BIN=path: use a strata built elsewhere (same CUDA major version) instead of building;
+# build it with -DSTRATA_WITH_MPI=OFF unless the GPU machine has Open MPI's libmpi.so.40.
 # Environment: NCCL_HOME (folder with include/nccl.h and lib/libnccl.so*) when NCCL is neither
 # in the CUDA toolkit nor in a Python package (nvidia-nccl-cu*); JOBS (build jobs, default nproc).
 set -euo pipefail

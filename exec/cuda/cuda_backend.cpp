@@ -18,6 +18,7 @@
 #include "backend.hpp"
 #include "cuda/cuda_ops.hpp"
 #include "ops.hpp"
+#include "processes.hpp"
 
 namespace strata::exec {
 
@@ -39,6 +40,22 @@ public:
       throw ExecError(std::string("cuda backend: no usable GPU on this machine (") +
                       (e != cudaSuccess ? cudaGetErrorString(e) : "cudaGetDeviceCount found none") + ")");
     const int W = g.layout.world();
+    if (o.processes) {
+      // mpirun: this process is one rank on its node-local GPU. The clocks of all processes
+      // start together (after a barrier), so their event times share an origin to within the
+      // barrier's skew (microseconds on one node, more across nodes: see traces/README.md).
+      mp_ = o.processes;
+      if (mp_->size() != W)
+        throw ExecError("mpirun started " + std::to_string(mp_->size()) + " processes for a scenario of " + std::to_string(W) +
+                        " ranks: start one process per rank (mpirun -np " + std::to_string(W) + ")");
+      my_device_ = mp_->local_rank() % devices_;
+      full_ = true;
+      ranks_.push_back(mp_->rank());
+      mp_->barrier();
+      epoch_ = Clock::now();
+      setup_full();
+      return;
+    }
     full_ = devices_ >= W && !o.representative;
     if (full_) {
       for (int r = 0; r < W; ++r) ranks_.push_back(r);
@@ -96,8 +113,9 @@ public:
     }
     j["gpus_visible"] = devices_;
     j["versions"] = cuda_versions_text();
-    j["mode"] = full_ ? "one process, a thread per GPU, ncclCommInitAll + ncclCommSplit"
-                      : "fewer GPUs than ranks: one representative rank per class on GPU 0";
+    j["mode"] = mp_     ? "mpirun: one process per GPU (" + std::to_string(mp_->size()) + "), ncclCommInitRank + ncclCommSplit"
+                : full_ ? "one process, a thread per GPU, ncclCommInitAll + ncclCommSplit"
+                        : "fewer GPUs than ranks: one representative rank per class on GPU 0";
     return j;
   }
   std::vector<std::string> notes() const override {
@@ -117,7 +135,11 @@ public:
   }
   double now() const { return std::chrono::duration<double>(Clock::now() - epoch_).count(); }
   bool full() const { return full_; }
-  int device_of(int rank) const { return full_ ? rank : 0; }
+  int device_of(int rank) const { return mp_ ? my_device_ : full_ ? rank : 0; }
+  void processes_barrier() override {
+    if (mp_) mp_->barrier();
+  }
+  double earliest_over_processes(double t) override { return mp_ ? mp_->min(t) : t; }
   const WorldOptions& options() const { return opts_; }
 
   // Communicator for a collective of `rank` on (group kind, stream); solo comm per stream.
@@ -158,11 +180,26 @@ private:
   }
   void setup_full() {
     const int W = g_.layout.world();
-    std::vector<int> devs(static_cast<std::size_t>(W));
-    for (int r = 0; r < W; ++r) devs[std::size_t(r)] = r;
     world_.assign(std::size_t(W), nullptr);
-    STRATA_NCCL(ncclCommInitAll(world_.data(), W, devs.data()), "ncclCommInitAll over " + std::to_string(W) + " GPUs");
-    for (int r = 0; r < W; ++r) own(world_[std::size_t(r)], r);
+    // The ranks whose communicators live in this process: all (one process, a thread per GPU)
+    // or this process's one rank (mpirun), bootstrapped from rank 0's unique id.
+    std::vector<int> local;
+    if (mp_) {
+      const int me = mp_->rank();
+      local.push_back(me);
+      ncclUniqueId id{};
+      if (me == 0) STRATA_NCCL(ncclGetUniqueId(&id), "ncclGetUniqueId");
+      mp_->broadcast(&id, sizeof id, 0);
+      STRATA_CUDA(cudaSetDevice(my_device_), "rank " + std::to_string(me));
+      STRATA_NCCL(ncclCommInitRank(&world_[std::size_t(me)], W, id, me),
+                  "ncclCommInitRank of rank " + std::to_string(me) + " of " + std::to_string(W));
+    } else {
+      std::vector<int> devs(static_cast<std::size_t>(W));
+      for (int r = 0; r < W; ++r) devs[std::size_t(r)] = r;
+      for (int r = 0; r < W; ++r) local.push_back(r);
+      STRATA_NCCL(ncclCommInitAll(world_.data(), W, devs.data()), "ncclCommInitAll over " + std::to_string(W) + " GPUs");
+    }
+    for (int r : local) own(world_[std::size_t(r)], r);
     // Collectives: one communicator per (group kind, stream) the graph uses.
     std::set<std::pair<int, int>> keys;
     std::set<P2PKey> pairs;
@@ -187,14 +224,14 @@ private:
     for (auto [gk, s] : keys) {
       std::vector<ncclComm_t> out(std::size_t(W), nullptr);
       STRATA_NCCL(ncclGroupStart(), "ncclCommSplit");
-      for (int r = 0; r < W; ++r) {
+      for (int r : local) {
         const GroupKind k = GroupKind(gk);
         STRATA_NCCL(ncclCommSplit(world_[std::size_t(r)], g_.layout.group_of(k, r), g_.layout.position_in_group(k, r),
                                   &out[std::size_t(r)], nullptr),
                     std::string("ncclCommSplit for ") + group_kind_name(k) + " groups");
       }
       STRATA_NCCL(ncclGroupEnd(), "ncclCommSplit");
-      for (int r = 0; r < W; ++r) own(out[std::size_t(r)], r);
+      for (int r : local) own(out[std::size_t(r)], r);
       coll_[{gk, s}] = out;
     }
     // NCCL matches messages on a communicator in issue order: check the graph keeps them in order.
@@ -224,13 +261,13 @@ private:
       if (round.empty()) throw ExecError("graph: a rank sends messages to itself");
       std::vector<ncclComm_t> out(std::size_t(W), nullptr);
       STRATA_NCCL(ncclGroupStart(), "ncclCommSplit");
-      for (int r = 0; r < W; ++r)
+      for (int r : local)
         STRATA_NCCL(ncclCommSplit(world_[std::size_t(r)], color[std::size_t(r)], key[std::size_t(r)], &out[std::size_t(r)], nullptr),
                     "ncclCommSplit for point-to-point pairs");
       STRATA_NCCL(ncclGroupEnd(), "ncclCommSplit");
       for (const auto& p : round) {
-        own(out[std::size_t(p.src)], p.src);
-        own(out[std::size_t(p.dst)], p.dst);
+        if (out[std::size_t(p.src)]) own(out[std::size_t(p.src)], p.src);
+        if (out[std::size_t(p.dst)]) own(out[std::size_t(p.dst)], p.dst);
         for (const auto& [st, rt] : order[p]) {
           send_comm_[{p.src, st}] = out[std::size_t(p.src)];
           recv_comm_[{p.dst, rt}] = out[std::size_t(p.dst)];
@@ -246,6 +283,8 @@ private:
   int devices_ = 0;
   bool full_ = false;
   std::vector<int> ranks_;
+  ProcessGroup* mp_ = nullptr;  // mpirun: one rank per process
+  int my_device_ = 0;
   std::vector<ncclComm_t> world_, solo_, owned_;
   std::map<std::pair<int, int>, std::vector<ncclComm_t>> coll_;
   std::map<std::pair<int, std::uint32_t>, ncclComm_t> send_comm_, recv_comm_;
