@@ -1,11 +1,11 @@
-// Engine speed: events per second on a synthetic graph (issue 4: >= 10 M/s; issue 9: >= 20 M/s),
-// and whole-scenario simulations of the shipped scenarios.
+// Engine speed: events per second on a synthetic graph (issue 4: >= 10 M/s; issue 9: >= 20 M/s).
+// The whole run_engine() is timed: indexing the graph, the per-task arrays, the events and the
+// result. Whole-scenario simulations are in bench_scenarios.cpp.
+//   build-perf/bench/strata_bench --benchmark_filter=EngineEvents
 #include <benchmark/benchmark.h>
 
 #include "cluster/topology.hpp"
 #include "engine/engine.hpp"
-#include "engine/simulate.hpp"
-#include "io/scenario.hpp"
 
 using namespace strata;
 
@@ -43,8 +43,6 @@ PartitionGraph synthetic_graph(std::uint32_t n) {
   return g;
 }
 
-Scenario load(const char* rel) { return load_scenario(std::string(STRATA_SOURCE_ROOT) + "/" + rel); }
-
 }  // namespace
 
 static void BM_EngineEventsSynthetic(benchmark::State& state) {
@@ -65,21 +63,3 @@ static void BM_EngineEventsSynthetic(benchmark::State& state) {
   state.counters["events/s"] = benchmark::Counter(double(events), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_EngineEventsSynthetic)->Arg(1 << 20)->Unit(benchmark::kMillisecond);
-
-static void BM_Simulate(benchmark::State& state, const char* file, bool full) {
-  Scenario s = load(file);
-  SimOptions opt;
-  opt.full = full;
-  opt.want_timeline = false;
-  SimStats st;
-  for (auto _ : state) {
-    SimResult r = simulate(s, opt);
-    st = r.stats;
-    benchmark::DoNotOptimize(r.report.step_time_s);
-  }
-  state.counters["events"] = double(st.events);
-  state.counters["flows"] = double(st.flows);
-  state.counters["sim_ranks"] = st.simulated_ranks;
-}
-BENCHMARK_CAPTURE(BM_Simulate, default_scenario, "scenarios/default.json", false)->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_Simulate, seed_1t_8192_gpus, "scenarios/seed-1t-3d.json", false)->Unit(benchmark::kMillisecond)->Iterations(1);

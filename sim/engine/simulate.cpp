@@ -11,11 +11,10 @@
 
 namespace strata {
 
-SimResult simulate(const Scenario& scenario, const SimOptions& options) {
-  auto t0 = std::chrono::steady_clock::now();
-  SimResult out;
-  out.graph = build_partition_graph(scenario, PlanOptions{});
-  const PartitionGraph& g = out.graph;
+EngineInputs prepare_engine_inputs(const Scenario& scenario, const SimOptions& options) {
+  EngineInputs in;
+  in.graph = build_partition_graph(scenario, PlanOptions{});
+  const PartitionGraph& g = in.graph;
   // A fitted profile replaces the datasheet figures: compute tables and the measured link.
   ClusterSpec cluster = scenario.cluster;
   std::shared_ptr<const EfficiencyTable> tables;
@@ -24,21 +23,29 @@ SimResult simulate(const Scenario& scenario, const SimOptions& options) {
     tables = efficiency_from_profile(profile, cluster.gpu, scenario.compute_dtype());
     apply_profile_links(profile, cluster);
   }
-  Topology topo(cluster);
+  in.topo = std::make_unique<Topology>(cluster);
   ComputeCostModel cost(cluster.gpu, ComputeConstants{}, tables);
   // Compute durations are rank-independent: one vector per class.
-  std::vector<std::vector<double>> durations(g.classes.size());
+  in.durations.resize(g.classes.size());
   for (std::size_t c = 0; c < g.classes.size(); ++c) {
     const ClassTasks& ct = g.classes[c];
-    durations[c].assign(ct.size(), 0.0);
+    in.durations[c].assign(ct.size(), 0.0);
     for (std::uint32_t t = 0; t < ct.size(); ++t)
       if (ct.kind[t] == TaskKind::compute || ct.kind[t] == TaskKind::optimizer || ct.kind[t] == TaskKind::memcpy)
-        durations[c][t] = cost.task_time(ct, t);
+        in.durations[c][t] = cost.task_time(ct, t);
   }
-  EngineConfig ec;
-  ec.full = options.full;
-  ec.overlap_slowdown = cost.overlap_slowdown();
-  EngineResult er = run_engine(g, topo, durations, ec);
+  in.config.full = options.full;
+  in.config.overlap_slowdown = cost.overlap_slowdown();
+  return in;
+}
+
+SimResult simulate(const Scenario& scenario, const SimOptions& options) {
+  auto t0 = std::chrono::steady_clock::now();
+  SimResult out;
+  EngineInputs in = prepare_engine_inputs(scenario, options);
+  out.graph = std::move(in.graph);
+  const PartitionGraph& g = out.graph;
+  EngineResult er = run_engine(g, *in.topo, in.durations, in.config);
   std::vector<RankRecord> records;
   for (std::size_t i = 0; i < er.sim_ranks.size(); ++i)
     records.push_back({er.sim_ranks[i], &g.tasks_of_rank(er.sim_ranks[i]), &er.start[i], &er.end[i]});

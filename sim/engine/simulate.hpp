@@ -1,6 +1,10 @@
 #pragma once
 // One call from a scenario to a prediction: plan the partition graph, simulate it, and build
 // the report and the timeline.
+#include <memory>
+
+#include "cluster/topology.hpp"
+#include "engine/engine.hpp"
 #include "graph/partition_graph.hpp"
 #include "io/scenario.hpp"
 #include "report/report.hpp"
@@ -28,5 +32,16 @@ struct SimResult {
 };
 
 SimResult simulate(const Scenario& scenario, const SimOptions& options = {});
+
+// What simulate() hands the engine: the planned graph, the topology (profile links applied),
+// per-class compute durations and the engine configuration. Exposed so that benchmarks can time
+// the engine alone (bench/bench_scenarios.cpp).
+struct EngineInputs {
+  PartitionGraph graph;
+  std::unique_ptr<Topology> topo;
+  std::vector<std::vector<double>> durations;
+  EngineConfig config;
+};
+EngineInputs prepare_engine_inputs(const Scenario& scenario, const SimOptions& options = {});
 
 }  // namespace strata

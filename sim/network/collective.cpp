@@ -36,10 +36,11 @@ GroupLayout make_layout(std::span<const int> members, const Topology& topo) {
   }
   lay.nodes = int(lay.node_members.size());
   int min_rails = std::numeric_limits<int>::max();
+  std::vector<int> nics;  // reused: plans of 10^3-member groups (sibling weights) call this often
   for (const auto& nm : lay.node_members) {
     lay.ppn = std::max(lay.ppn, int(nm.size()));
     if (nm.size() != lay.node_members.front().size()) lay.uniform = false;
-    std::vector<int> nics;
+    nics.clear();
     for (int g : nm) nics.push_back(topo.nic_local(topo.local_index(g)));
     std::sort(nics.begin(), nics.end());
     min_rails = std::min(min_rails, int(std::unique(nics.begin(), nics.end()) - nics.begin()));

@@ -10,62 +10,77 @@ namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-// A 4-ary min-heap of (level, link): half the depth of a binary heap and a node's children in
-// one or two cache lines, which matters for components of 10^4+ links.
 template <class T>
 bool level_less(const T& a, const T& b) {
   return a.level != b.level ? a.level < b.level : a.link < b.link;
 }
 
-template <class T>
-void heap4_sift_down(std::vector<T>& h, std::size_t i) {
-  const std::size_t n = h.size();
-  const T x = h[i];
+constexpr std::uint32_t kNoPos = ~std::uint32_t(0);
+
+}  // namespace
+
+// The link-level heap of solve(): a 4-ary min-heap of (level, link) (half the depth of a binary
+// heap, a node's children in one or two cache lines) that knows where each link sits
+// (LinkState::hpos), so that a link's level is updated in place when a flow freezes. Most links
+// sit near the bottom, where a rise moves them little; the former lazy heap popped every risen
+// link from the root and pushed it back, which dominated the solve of 10^5-flow components.
+void FlowNetwork::lh_place(std::size_t i, const LevelEntry& e) const {
+  level_heap_[i] = e;
+  lk_[e.link].hpos = std::uint32_t(i);
+}
+
+void FlowNetwork::lh_sift_up(std::size_t i) const {
+  const LevelEntry x = level_heap_[i];
+  while (i > 0) {
+    const std::size_t p = (i - 1) / 4;
+    if (!level_less(x, level_heap_[p])) break;
+    lh_place(i, level_heap_[p]);
+    i = p;
+  }
+  lh_place(i, x);
+}
+
+void FlowNetwork::lh_sift_down(std::size_t i) const {
+  const std::size_t n = level_heap_.size();
+  const LevelEntry x = level_heap_[i];
   for (;;) {
     const std::size_t c = 4 * i + 1;
     if (c >= n) break;
     std::size_t m = c;
     const std::size_t end = std::min(c + 4, n);
     for (std::size_t k = c + 1; k < end; ++k)
-      if (level_less(h[k], h[m])) m = k;
-    if (!level_less(h[m], x)) break;
-    h[i] = h[m];
+      if (level_less(level_heap_[k], level_heap_[m])) m = k;
+    if (!level_less(level_heap_[m], x)) break;
+    lh_place(i, level_heap_[m]);
     i = m;
   }
-  h[i] = x;
+  lh_place(i, x);
 }
 
-template <class T>
-void heap4_make(std::vector<T>& h) {
-  if (h.size() < 2) return;
-  for (std::size_t i = (h.size() - 2) / 4 + 1; i-- > 0;) heap4_sift_down(h, i);
+void FlowNetwork::lh_update(std::size_t i, double level) const {
+  const LevelEntry old = level_heap_[i];
+  level_heap_[i].level = level;
+  if (level_less(level_heap_[i], old)) lh_sift_up(i);
+  else lh_sift_down(i);
 }
 
-template <class T>
-void heap4_push(std::vector<T>& h, const T& x) {
-  std::size_t i = h.size();
-  h.push_back(x);
-  while (i > 0) {
-    const std::size_t p = (i - 1) / 4;
-    if (!level_less(x, h[p])) break;
-    h[i] = h[p];
-    i = p;
-  }
-  h[i] = x;
+void FlowNetwork::lh_remove(std::size_t i) const {
+  lk_[level_heap_[i].link].hpos = kNoPos;
+  const LevelEntry last = level_heap_.back();
+  level_heap_.pop_back();
+  if (i == level_heap_.size()) return;
+  const LevelEntry gone = level_heap_[i];
+  lh_place(i, last);
+  if (level_less(last, gone)) lh_sift_up(i);
+  else lh_sift_down(i);
 }
-
-template <class T>
-void heap4_pop(std::vector<T>& h) {
-  h.front() = h.back();
-  h.pop_back();
-  if (!h.empty()) heap4_sift_down(h, 0);
-}
-
-}  // namespace
 
 FlowNetwork::FlowNetwork(std::vector<double> capacity_Bps) {
   lk_.resize(capacity_Bps.size());
-  for (std::size_t l = 0; l < capacity_Bps.size(); ++l) lk_[l].cap = capacity_Bps[l];
+  for (std::size_t l = 0; l < capacity_Bps.size(); ++l) {
+    lk_[l].cap = capacity_Bps[l];
+    lk_[l].hpos = kNoPos;
+  }
   link_flows_.resize(capacity_Bps.size());
 }
 
@@ -180,8 +195,13 @@ void FlowNetwork::freeze(FlowId f, double r) const {
     LinkState& st = lk_[hop.link];
     if (st.mark != epoch_) continue;  // a link that never saturates
     st.rem -= hop.w * r;
-    if (--st.unfrozen == 0) st.weight = 0;
-    else st.weight -= hop.w;
+    if (--st.unfrozen == 0) {
+      st.weight = 0;
+      if (st.hpos != kNoPos) lh_remove(st.hpos);
+    } else {
+      st.weight -= hop.w;
+      if (st.hpos != kNoPos) lh_update(st.hpos, st.rem / st.weight);
+    }
   }
 }
 
@@ -235,9 +255,7 @@ void FlowNetwork::solve() const {
 
   // Progressive filling, bottleneck-first: every unfrozen flow sits at the current level; the
   // next event is the lowest link level (residual / unfrozen weight) or flow cap [ref §3.1].
-  // Link levels only rise as flows freeze (a flow frozen at x frees at least x per unit of
-  // weight), so the heap holds lower bounds and is updated lazily: a popped link whose level has
-  // risen is pushed back with its current level.
+  // The heap holds each link's current level (freeze() updates it in place).
   level_heap_.clear();
   for (LinkId l : comp_links_) {
     LinkState& st = lk_[l];
@@ -254,48 +272,41 @@ void FlowNetwork::solve() const {
     st.rem = rem;
     st.weight = w;
     st.unfrozen = n;
-    if (n > 0) level_heap_.push_back(LevelEntry{rem / w, l, 0});
+    if (n > 0) {
+      st.hpos = std::uint32_t(level_heap_.size());
+      level_heap_.push_back(LevelEntry{rem / w, l, 0});
+    }
   }
-  heap4_make(level_heap_);
+  if (level_heap_.size() > 1)
+    for (std::size_t i = (level_heap_.size() - 2) / 4 + 1; i-- > 0;) lh_sift_down(i);
   // A flow's own cap matters only where a non-coupling link sets it; a coupling link at
-  // capacity / w freezes the flow at or below that anyway.
+  // capacity / w freezes the flow at or below that anyway. Sorted as (cap, id) pairs: no
+  // indirection in the comparisons.
   by_cap_.clear();
   for (FlowId f : comp_flows_) {
     double coupled = kInf;
     for (const Hop& hop : hops_[f])
       if (lk_[hop.link].mark == epoch_) coupled = std::min(coupled, lk_[hop.link].cap / hop.w);
-    if (ub_[f] < coupled) by_cap_.push_back(f);
+    if (ub_[f] < coupled) by_cap_.emplace_back(ub_[f], f);
   }
-  std::sort(by_cap_.begin(), by_cap_.end(), [&](FlowId a, FlowId b) {
-    return ub_[a] != ub_[b] ? ub_[a] < ub_[b] : a < b;
-  });
+  std::sort(by_cap_.begin(), by_cap_.end());
 
   std::size_t ci = 0;
   double level = 0;
   for (;;) {
-    while (ci < by_cap_.size() && frozen_mark_[by_cap_[ci]] == epoch_) ++ci;
-    const double cap_level = ci < by_cap_.size() ? ub_[by_cap_[ci]] : kInf;
-    if (!level_heap_.empty()) {
+    while (ci < by_cap_.size() && frozen_mark_[by_cap_[ci].second] == epoch_) ++ci;
+    const double cap_level = ci < by_cap_.size() ? by_cap_[ci].first : kInf;
+    if (!level_heap_.empty() && level_heap_.front().level < cap_level) {
       const LevelEntry top = level_heap_.front();
-      if (top.level < cap_level) {
-        heap4_pop(level_heap_);
-        const LinkId l = top.link;
-        const LinkState& st = lk_[l];
-        if (st.unfrozen == 0) continue;
-        const double current = st.rem / st.weight;
-        if (current > top.level) {  // risen since pushed
-          heap4_push(level_heap_, LevelEntry{current, l, 0});
-          continue;
-        }
-        level = std::max(level, current);  // max: rounding never lowers the level
-        for (const LinkEntry& e : link_flows_[l])
-          if (flow_mark_[e.flow] == epoch_ && frozen_mark_[e.flow] != epoch_) freeze(e.flow, level);
-        continue;
-      }
+      lh_remove(0);
+      level = std::max(level, top.level);  // max: rounding never lowers the level
+      for (const LinkEntry& e : link_flows_[top.link])
+        if (flow_mark_[e.flow] == epoch_ && frozen_mark_[e.flow] != epoch_) freeze(e.flow, level);
+      continue;
     }
     if (cap_level == kInf) break;
     level = std::max(level, cap_level);
-    freeze(by_cap_[ci++], cap_level);
+    freeze(by_cap_[ci++].second, cap_level);
   }
 
   // Apply: flows whose rate did not change keep their completion time (exact closed forms).

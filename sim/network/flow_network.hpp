@@ -31,6 +31,7 @@
 #include <cstdint>
 #include <limits>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "cluster/topology.hpp"
@@ -88,6 +89,7 @@ class FlowNetwork {
     std::uint32_t unfrozen = 0;
     std::uint32_t mark = 0;       // solver epoch: coupling link of the component
     std::uint32_t seed_mark = 0;  // seed epoch
+    std::uint32_t hpos = 0;       // solver: position in level_heap_ (~0: not in it)
   };
   struct FinishEntry {
     double t;
@@ -108,6 +110,11 @@ class FlowNetwork {
   void solve() const;
   void freeze(FlowId f, double r) const;
   void push_finish(FlowId f) const;
+  void lh_place(std::size_t i, const LevelEntry& e) const;
+  void lh_sift_up(std::size_t i) const;
+  void lh_sift_down(std::size_t i) const;
+  void lh_update(std::size_t i, double level) const;
+  void lh_remove(std::size_t i) const;
   void remove_flow(FlowId f);
 
   mutable std::vector<LinkState> lk_;
@@ -141,7 +148,8 @@ class FlowNetwork {
   mutable std::vector<std::uint32_t> flow_mark_, frozen_mark_;
   mutable std::uint32_t epoch_ = 0;
   mutable std::vector<double> new_rate_;
-  mutable std::vector<FlowId> comp_flows_, by_cap_;
+  mutable std::vector<FlowId> comp_flows_;
+  mutable std::vector<std::pair<double, FlowId>> by_cap_;  // (own cap, flow)
   mutable std::vector<LinkId> comp_links_;
   mutable std::vector<LevelEntry> level_heap_;
 
