@@ -227,7 +227,8 @@ TEST(EraOptions, FlashAttention2IsNotHopperNative) {
   PartitionGraph g = plan_graph({"strategy.attention=\"flash2\""});
   ASSERT_FALSE(g.classes[0].attns.empty());
   for (const auto& s : g.classes[0].attns) EXPECT_EQ(s.kernel, AttnKernel::fa2);
-  for (const auto& s : plan_graph({}).classes[0].attns) EXPECT_EQ(s.kernel, AttnKernel::native);
+  const PartitionGraph modern = plan_graph({});  // kept alive: the loop reads its task lists
+  for (const auto& s : modern.classes[0].attns) EXPECT_EQ(s.kernel, AttnKernel::native);
 }
 
 TEST(EraOptions, KNotAMultipleOfTheKTilePaysForAWholeTile) {
