@@ -171,10 +171,18 @@ Topology::Topology(const ClusterSpec& spec, TopologyOptions options) : spec_(spe
           add_link(LinkKind::spine_down, v_core_ + j * pod_leaves_ + m, v_spine_ + p * uplinks_ + j, nic_bw, hop_lat, net_eff);
   }
 
-  // The Boost graph: the description of the same vertices and links.
-  graph_ = TopologyGraph(vertex_kinds_total_);
+}
+
+const TopologyGraph& Topology::graph() const {
+  std::call_once(graph_cache_->once, [&] { build_graph(graph_cache_->graph); });
+  return graph_cache_->graph;
+}
+
+// The Boost graph: the description of the same vertices and links.
+void Topology::build_graph(TopologyGraph& graph) const {
+  graph = TopologyGraph(vertex_kinds_total_);
   auto set_block = [&](std::int32_t begin, int count, VertexKind kind) {
-    for (int i = 0; i < count; ++i) graph_[std::size_t(begin + i)] = TopoVertex{kind, i};
+    for (int i = 0; i < count; ++i) graph[std::size_t(begin + i)] = TopoVertex{kind, i};
   };
   set_block(0, gpus_, VertexKind::gpu);
   set_block(v_switch_, nodes_, VertexKind::node_switch);
@@ -183,7 +191,7 @@ Topology::Topology(const ClusterSpec& spec, TopologyOptions options) : spec_(spe
   set_block(v_spine_, spines_, VertexKind::spine);
   set_block(v_core_, cores_, VertexKind::core);
   for (std::size_t id = 0; id < links_.size(); ++id)
-    boost::add_edge(std::size_t(links_[id].from), std::size_t(links_[id].to), TopoEdge{LinkId(id)}, graph_);
+    boost::add_edge(std::size_t(links_[id].from), std::size_t(links_[id].to), TopoEdge{LinkId(id)}, graph);
 }
 
 void Topology::add_link(LinkKind kind, std::int32_t from, std::int32_t to, double cap_Bps, double lat_s, double efficiency) {
@@ -262,6 +270,30 @@ void Topology::route(int src, int dst, std::uint64_t flow_key, std::vector<LinkI
   }
   path.push_back(nic_down(nd));
   path.push_back(pcie_down(dst));
+}
+
+bool Topology::routes_may_share(int s1, int d1, int s2, int d2) const {
+  if (s1 == d1 || s2 == d2) return false;  // empty paths
+  const int a1 = node_of(s1), b1 = node_of(d1), a2 = node_of(s2), b2 = node_of(d2);
+  if (a1 == a2 || a1 == b2 || b1 == a2 || b1 == b2) return true;
+  // No node in common: only fabric links (leaf and spine tiers) can be shared, and only by two
+  // routes that both leave their nodes and climb above their leaves.
+  if (a1 == b1 || a2 == b2 || !has_spines_) return false;
+  auto leaves = [&](int src, int dst, int& ls, int& ld) {
+    const int y = nic_local(local_index(dst));
+    const int x = pxn_ ? y : nic_local(local_index(src));
+    ls = leaf_of_nic(node_of(src) * nics_per_node_ + x);
+    ld = leaf_of_nic(node_of(dst) * nics_per_node_ + y);
+  };
+  int ls1, ld1, ls2, ld2;
+  leaves(s1, d1, ls1, ld1);
+  leaves(s2, d2, ls2, ld2);
+  if (ls1 == ld1 || ls2 == ld2) return false;  // stays under one leaf
+  if (ls1 == ls2 || ld1 == ld2) return true;   // leaf_up of ls, leaf_down of ld
+  if (!has_cores_) return false;               // (leaf_up and leaf_down are distinct links)
+  const int ps1 = ls1 / pod_leaves_, pd1 = ld1 / pod_leaves_, ps2 = ls2 / pod_leaves_, pd2 = ld2 / pod_leaves_;
+  if (ps1 == pd1 || ps2 == pd2) return false;  // no spine_up / spine_down links
+  return ps1 == ps2 || pd1 == pd2;
 }
 
 double Topology::path_latency(std::span<const LinkId> path) const {

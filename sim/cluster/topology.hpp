@@ -43,6 +43,8 @@
 // their own (the NIC figure covers the host path).
 #include <boost/graph/adjacency_list.hpp>
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <vector>
@@ -109,9 +111,14 @@ class Topology {
   // path). Same flow_key -> same path.
   void route(int src, int dst, std::uint64_t flow_key, std::vector<LinkId>& path) const;
   double path_latency(std::span<const LinkId> path) const;
+  // False only when route(s1, d1, *) and route(s2, d2, *) can share no link, whatever the keys: a
+  // route uses links of its two nodes, of its two leaves and of its two pods (Topology::route).
+  // Cheaper than routing; lets symmetric weights skip flows that cannot touch a given path.
+  bool routes_may_share(int s1, int d1, int s2, int d2) const;
   std::string describe_link(LinkId id) const;  // e.g. "node 3 gpu 2 nvlink up"
 
-  const TopologyGraph& graph() const { return graph_; }
+  // Built on first use (routing never needs it): a job simulation does not pay for the description.
+  const TopologyGraph& graph() const;
   std::size_t vertex_count() const { return vertex_kinds_total_; }
 
   // Link ids by role (the flat blocks routing is made of).
@@ -152,7 +159,12 @@ class Topology {
 
   std::vector<Link> links_;
   std::vector<double> capacities_;
-  TopologyGraph graph_;
+  struct GraphCache {
+    std::once_flag once;
+    TopologyGraph graph;
+  };
+  std::unique_ptr<GraphCache> graph_cache_ = std::make_unique<GraphCache>();
+  void build_graph(TopologyGraph& g) const;
 };
 
 }  // namespace strata

@@ -721,7 +721,8 @@ const InstPlan& Engine::p2p_plan(int src, int dst, int cls, const P2PInfo& pi) {
     for (int r = 0; r < W; ++r) {
       if (g_.rank_class[std::size_t(r)] != cls) continue;
       int peer = g_.layout.peer(pi.group, r, pi.offset);
-      if (peer == r) continue;
+      // A sibling whose route cannot touch this one's adds nothing to the weights read below.
+      if (peer == r || !topo_.routes_may_share(src, dst, r, peer)) continue;
       topo_.route(r, peer, 1, path_);
       for (LinkId l : path_) {
         if (link_count_[l] == 0) touched_.push_back(l);

@@ -29,21 +29,30 @@ GroupLayout make_layout(std::span<const int> members, const Topology& topo) {
   }
   GroupLayout lay;
   lay.n = int(sorted.size());
-  for (int g : sorted) {
-    if (lay.node_members.empty() || topo.node_of(lay.node_members.back().front()) != topo.node_of(g))
-      lay.node_members.emplace_back();
-    lay.node_members.back().push_back(g);  // GPU ids sort node-major, local index within
+  // One run of sorted ids per node (GPU ids sort node-major, local index within): each node's
+  // list is allocated once, at its size (plans of 10^3-member groups call this often).
+  std::size_t runs = 0;
+  for (std::size_t i = 0; i < sorted.size(); ++i)
+    if (i == 0 || topo.node_of(sorted[i]) != topo.node_of(sorted[i - 1])) ++runs;
+  lay.node_members.reserve(runs);
+  int min_rails = std::numeric_limits<int>::max();
+  for (std::size_t i = 0; i < sorted.size();) {
+    std::size_t j = i + 1;
+    const int node = topo.node_of(sorted[i]);
+    while (j < sorted.size() && topo.node_of(sorted[j]) == node) ++j;
+    lay.node_members.emplace_back(sorted.begin() + std::ptrdiff_t(i), sorted.begin() + std::ptrdiff_t(j));
+    // Distinct NICs of the node's members: nic_local is non-decreasing in the local index, and
+    // the run is in ascending local order, so count the changes.
+    int rails = 1;
+    for (std::size_t m = i + 1; m < j; ++m)
+      if (topo.nic_local(topo.local_index(sorted[m])) != topo.nic_local(topo.local_index(sorted[m - 1]))) ++rails;
+    min_rails = std::min(min_rails, rails);
+    i = j;
   }
   lay.nodes = int(lay.node_members.size());
-  int min_rails = std::numeric_limits<int>::max();
-  std::vector<int> nics;  // reused: plans of 10^3-member groups (sibling weights) call this often
   for (const auto& nm : lay.node_members) {
     lay.ppn = std::max(lay.ppn, int(nm.size()));
     if (nm.size() != lay.node_members.front().size()) lay.uniform = false;
-    nics.clear();
-    for (int g : nm) nics.push_back(topo.nic_local(topo.local_index(g)));
-    std::sort(nics.begin(), nics.end());
-    min_rails = std::min(min_rails, int(std::unique(nics.begin(), nics.end()) - nics.begin()));
   }
   lay.channels = lay.nodes > 1 ? std::max(1, min_rails) : 1;
   return lay;

@@ -76,10 +76,13 @@ void FlowNetwork::lh_remove(std::size_t i) const {
 }
 
 FlowNetwork::FlowNetwork(std::vector<double> capacity_Bps) {
-  lk_.resize(capacity_Bps.size());
-  for (std::size_t l = 0; l < capacity_Bps.size(); ++l) {
-    lk_[l].cap = capacity_Bps[l];
-    lk_[l].hpos = kNoPos;
+  // One pass, no value-initialisation before it: the arrays are O(links), built per simulation.
+  lk_.reserve(capacity_Bps.size());
+  LinkState proto;
+  proto.hpos = kNoPos;
+  for (double cap : capacity_Bps) {
+    proto.cap = cap;
+    lk_.push_back(proto);
   }
   link_flows_.resize(capacity_Bps.size());
 }
