@@ -135,11 +135,8 @@ std::vector<AttnPoint> graph_attention_shapes(const PartitionGraph& g) {
       AttnPoint q;
       q.shape = c.attns[std::size_t(d)];
       q.flops = c.flops[t];
-      const bool seen = std::any_of(out.begin(), out.end(), [&](const AttnPoint& o) {
-        const AttnShape &a = o.shape, &b = q.shape;
-        return a.batch == b.batch && a.heads == b.heads && a.kv_heads == b.kv_heads && a.q_len == b.q_len && a.kv_len == b.kv_len &&
-               a.head_dim == b.head_dim && a.causal == b.causal && a.backward == b.backward && a.dtype == b.dtype && o.flops == q.flops;
-      });
+      const bool seen = std::any_of(out.begin(), out.end(),
+                                    [&](const AttnPoint& o) { return o.flops == q.flops && same_attention_work(o.shape, q.shape); });
       if (!seen) out.push_back(q);
     }
   return out;

@@ -218,6 +218,8 @@ private:
       // Hold the stream while the host queues the n runs, so that they run back to back as in a
       // training step and the events time the GPU, not the host's launch rate (which made
       // microsecond GEMMs read as 10x slower on a busy host).
+      // 40 us per run: several times the executor's measured host time per task (6 us on an
+      // H100 machine, launch_overhead_us), so that the queue is full before the spin ends.
       const cudaError_t sp = spin(0.0005 + 40e-6 * n, s_);
       if (sp != cudaSuccess) fail_cuda(sp, "spin", "timing");
       for (int i = 0; i < n; ++i) {

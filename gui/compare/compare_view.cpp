@@ -13,6 +13,7 @@
 #include <QVBoxLayout>
 #include <algorithm>
 
+#include "common/list_table.hpp"
 #include "core/compare_model.hpp"
 #include "core/stats_model.hpp"
 #include "core/time_axis.hpp"
@@ -20,22 +21,6 @@
 #include "timeline/timeline_widget.hpp"
 
 namespace strata::gui {
-namespace {
-
-QTableView* make_table(QWidget* parent, QSortFilterProxyModel* proxy) {
-  auto* v = new QTableView(parent);
-  v->setModel(proxy);
-  v->setSortingEnabled(true);
-  v->setSelectionBehavior(QAbstractItemView::SelectRows);
-  v->setSelectionMode(QAbstractItemView::SingleSelection);
-  v->setAlternatingRowColors(true);
-  v->verticalHeader()->setVisible(false);
-  v->verticalHeader()->setDefaultSectionSize(20);
-  v->horizontalHeader()->setStretchLastSection(true);
-  return v;
-}
-
-}  // namespace
 
 CompareView::CompareView(QWidget* parent) : QWidget(parent) {
   a_view_ = new TimelineView(this, false);
@@ -58,8 +43,8 @@ CompareView::CompareView(QWidget* parent) : QWidget(parent) {
   cat_proxy_ = new QSortFilterProxyModel(this);
   cat_proxy_->setSourceModel(cat_model_);
   cat_proxy_->setSortRole(SortRole);
-  tasks_ = make_table(this, task_proxy_);
-  cats_ = make_table(this, cat_proxy_);
+  tasks_ = make_list_table(this, task_proxy_);
+  cats_ = make_list_table(this, cat_proxy_);
   filter_ = new QLineEdit(this);
   filter_->setPlaceholderText(tr("Filter tasks by name…"));
   filter_->setClearButtonEnabled(true);

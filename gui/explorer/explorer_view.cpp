@@ -19,6 +19,7 @@
 #include <QtConcurrent/QtConcurrentRun>
 #include <filesystem>
 
+#include "common/list_table.hpp"
 #include "core/stats_model.hpp"
 #include "explorer/scatter_widget.hpp"
 #include "model/presets.hpp"
@@ -90,15 +91,7 @@ ExplorerView::ExplorerView(QWidget* parent) : QWidget(parent) {
   filter_->setPlaceholderText(tr("Filter strategies, e.g. \"tp8\" or \"pp4\""));
   filter_->setClearButtonEnabled(true);
   fits_only_ = new QCheckBox(tr("Fits in memory only"), this);
-  table_ = new QTableView(this);
-  table_->setModel(proxy_);
-  table_->setSortingEnabled(true);
-  table_->setSelectionBehavior(QAbstractItemView::SelectRows);
-  table_->setSelectionMode(QAbstractItemView::SingleSelection);
-  table_->setAlternatingRowColors(true);
-  table_->verticalHeader()->setVisible(false);
-  table_->verticalHeader()->setDefaultSectionSize(20);
-  table_->horizontalHeader()->setStretchLastSection(true);
+  table_ = make_list_table(this, proxy_);
   scatter_ = new ScatterWidget(this);
   timeline_ = new TimelineView(this, false);
 

@@ -7,27 +7,11 @@
 #include <QTableView>
 #include <QVBoxLayout>
 
+#include "common/list_table.hpp"
 #include "core/stats_model.hpp"
 #include "core/time_axis.hpp"
 
 namespace strata::gui {
-namespace {
-
-QTableView* make_table(QWidget* parent, QSortFilterProxyModel* proxy) {
-  auto* v = new QTableView(parent);
-  v->setModel(proxy);
-  v->setSortingEnabled(true);
-  v->setSelectionBehavior(QAbstractItemView::SelectRows);
-  v->setSelectionMode(QAbstractItemView::SingleSelection);
-  v->setAlternatingRowColors(true);
-  v->verticalHeader()->setVisible(false);
-  v->verticalHeader()->setDefaultSectionSize(20);
-  v->horizontalHeader()->setStretchLastSection(true);
-  v->setWordWrap(false);
-  return v;
-}
-
-}  // namespace
 
 StatsPanel::StatsPanel(QWidget* parent) : QWidget(parent) {
   cat_model_ = new CategoryStatsModel(this);
@@ -40,8 +24,10 @@ StatsPanel::StatsPanel(QWidget* parent) : QWidget(parent) {
   op_proxy_->setSortRole(SortRole);
   op_proxy_->setFilterKeyColumn(OpStatsModel::Name);
   op_proxy_->setFilterCaseSensitivity(Qt::CaseInsensitive);
-  cat_view_ = make_table(this, cat_proxy_);
-  op_view_ = make_table(this, op_proxy_);
+  cat_view_ = make_list_table(this, cat_proxy_);
+  op_view_ = make_list_table(this, op_proxy_);
+  cat_view_->setWordWrap(false);
+  op_view_->setWordWrap(false);
   filter_ = new QLineEdit(this);
   filter_->setPlaceholderText(tr("Filter ops by name…"));
   filter_->setClearButtonEnabled(true);

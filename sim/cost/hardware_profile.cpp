@@ -146,16 +146,14 @@ double HardwareProfile::gemm_point_s(const GemmShape& g) const {
   return 0;
 }
 
-namespace {
-bool same_attention(const AttnShape& a, const AttnShape& b) {
+bool same_attention_work(const AttnShape& a, const AttnShape& b) {
   return a.batch == b.batch && a.heads == b.heads && a.kv_heads == b.kv_heads && a.q_len == b.q_len && a.kv_len == b.kv_len &&
          a.head_dim == b.head_dim && a.causal == b.causal && a.backward == b.backward && a.dtype == b.dtype;
 }
-}  // namespace
 
 double HardwareProfile::attention_point_s(const AttnShape& a, double flops) const {
   for (const auto& p : attention_points)
-    if (same_attention(p.shape, a) && p.seconds > 0 && std::abs(p.flops - flops) <= 1e-6 * std::max(1.0, flops)) return p.seconds;
+    if (same_attention_work(p.shape, a) && p.seconds > 0 && std::abs(p.flops - flops) <= 1e-6 * std::max(1.0, flops)) return p.seconds;
   return 0;
 }
 

@@ -51,6 +51,10 @@ struct BandwidthPoint {
   double bytes = 0, seconds = 0, GBps = 0;
 };
 
+// Whether two attention tasks do the same work on the executor (every field but the kernel
+// generation, which only the cost model's built-in tables distinguish): the key of AttnPoint.
+bool same_attention_work(const AttnShape& a, const AttnShape& b);
+
 // A measured attention task (the planner's own shapes, --scenario), exact: the executor's
 // attention implementation run on this shape with the FLOPs the graph claims for it.
 struct AttnPoint {
