@@ -91,6 +91,12 @@ const CompareGroup* CompareResult::kind(const std::string& k) const {
   return nullptr;
 }
 
+const CompareGroup* CompareResult::op(const std::string& name) const {
+  for (const auto& g : by_op)
+    if (g.key == name) return &g;
+  return nullptr;
+}
+
 CompareResult compare_timelines(const Timeline& pred, const Timeline& meas, const CompareOptions& o) {
   CompareResult r;
   r.predicted_source = pred.source;

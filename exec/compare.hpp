@@ -44,6 +44,7 @@ struct CompareResult {
   Json to_json() const;
   std::string to_text() const;
   const CompareGroup* kind(const std::string& k) const;
+  const CompareGroup* op(const std::string& name) const;
 };
 
 // The task kind an event stands for (timelines carry stream and category, not the kind):

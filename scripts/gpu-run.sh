@@ -165,13 +165,23 @@ if [ -z "$strata" ]; then
   strata=$build/cli/strata
 fi
 export STRATA_ROOT=$root
+# The built-in GPU the predictions compare against: the card found here, where Strata knows it
+# (the shipped scenarios name an H100), or SIM_GPU.
+sim_gpu=${SIM_GPU:-}
+case "$card" in
+  *H200*) sim_gpu=${sim_gpu:-H200-SXM} ;;
+  *B200*) sim_gpu=${sim_gpu:-B200} ;;
+esac
+sim_set=()
+[ -n "$sim_gpu" ] && sim_set=(--set "cluster.gpu=$sim_gpu")
+echo "gpu-run: card '$card', built-in GPU for predictions: ${sim_gpu:-as each scenario says}" | tee -a "$log"
 run "$strata" --version
 run nvidia-smi || true
 
 # Scenarios that fit one GPU. one-gpu-*: every task real (no communication), so the whole step
 # is measured. default: Llama-3-8B tp 4 x pp 2 x dp 2 at full size, one representative rank per
 # class: its compute runs the real shapes; its communication is not measured (one GPU).
-scenarios=${SCENARIOS:-"scenarios/one-gpu-llama-1b.json scenarios/one-gpu-moe.json scenarios/exec-small.json scenarios/default.json"}
+scenarios=${SCENARIOS:-"scenarios/one-gpu-llama-1b.json scenarios/one-gpu-moe.json scenarios/exec-small.json scenarios/default.json scenarios/llama3-70b-inference.json"}
 cal_args=()
 for sc in $scenarios; do cal_args+=(--scenario "$sc"); done
 run timeout "${CAL_TIMEOUT:-300}" "$strata" calibrate --backend cuda --out "$out/profile.json" "${cal_args[@]}" --no-progress || true
@@ -182,10 +192,10 @@ for sc in $scenarios; do
   # The prediction with the fitted profile, and with the built-in tables (what a planner gets
   # before calibrating): both compared with the measurement.
   if [ -f "$out/profile.json" ]; then
-    run "$strata" simulate "$sc" --set profile="$root/$out/profile.json" --trace "$out/$name.predicted.json" --report "$out/$name.predicted-report.json" &&
+    run "$strata" simulate "$sc" "${sim_set[@]}" --set profile="$root/$out/profile.json" --trace "$out/$name.predicted.json" --report "$out/$name.predicted-report.json" &&
       run "$strata" compare "$out/$name.predicted.json" "$out/$name.measured.json" --report "$out/$name.compare.json" || true
   fi
-  run "$strata" simulate "$sc" --trace "$out/$name.predicted-builtin.json" --report "$out/$name.predicted-builtin-report.json" &&
+  run "$strata" simulate "$sc" "${sim_set[@]}" --trace "$out/$name.predicted-builtin.json" --report "$out/$name.predicted-builtin-report.json" &&
     run "$strata" compare "$out/$name.predicted-builtin.json" "$out/$name.measured.json" --report "$out/$name.compare-builtin.json" || true
 done
 
