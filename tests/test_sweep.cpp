@@ -259,6 +259,7 @@ TEST(SweepSearch, AutoSpaceKeepsTheSoftwareStackFields) {
   j["strategy"]["grad_accumulation_fusion"] = false;
   j["strategy"]["pp_scatter_gather"] = true;
   j["strategy"]["overlap_p2p_comm"] = false;
+  j["strategy"]["norm_kernel"] = "apex_2020";
   Scenario s = parse_scenario(j, "stack.json");
   std::vector<Json> space = auto_search_space(s);
   ASSERT_FALSE(space.empty());
@@ -268,11 +269,13 @@ TEST(SweepSearch, AutoSpaceKeepsTheSoftwareStackFields) {
     EXPECT_EQ(st.at("grad_accumulation_fusion"), false);
     EXPECT_EQ(st.at("pp_scatter_gather"), true);
     EXPECT_EQ(st.at("overlap_p2p_comm"), false);
+    EXPECT_EQ(st.at("norm_kernel"), "apex_2020");
     Json back = j;
     back["strategy"] = st;
     const Scenario again = parse_scenario(back, "again.json");
     EXPECT_EQ(again.strategy.attention, s.strategy.attention);
     EXPECT_EQ(again.strategy.pp_scatter_gather, true);
+    EXPECT_EQ(again.strategy.norm_kernel, NormKernel::apex_2020);
   }
 }
 

@@ -94,7 +94,9 @@ double ComputeCostModel::attention_efficiency(const AttnShape& a) const {
   }
   const double len = double(std::min(a.q_len, a.kv_len));
   const bool post_ampere = gpu_.family == GpuFamily::hopper || gpu_.family == GpuFamily::blackwell;
-  const double base = a.kernel == AttnKernel::fa2 && post_ampere ? k_.fa2_post_ampere_efficiency : k_.attn_efficiency;
+  const bool fa2_class = a.kernel == AttnKernel::fa2 || a.kernel == AttnKernel::triton;
+  double base = fa2_class && post_ampere ? k_.fa2_post_ampere_efficiency : k_.attn_efficiency;
+  if (a.kernel == AttnKernel::triton) base /= a.backward ? k_.triton_fa_bwd_slowdown : k_.triton_fa_fwd_slowdown;
   const double eff = base * sustained_matmul_fraction(gpu_.family) * len / (len + k_.attn_len_half);
   // Efficiency per model FLOP: the backward executes more FLOPs than the model counts.
   return a.backward ? eff / k_.attn_bwd_executed_per_model : eff;
@@ -127,7 +129,13 @@ double ComputeCostModel::task_time(const ClassTasks& c, std::uint32_t t) const {
       // fraction of tensor peak, which the bytes term dominates.
       break;
   }
-  const double memory_s = bytes / hbm_Bps();
+  double memory_s = bytes / hbm_Bps();
+  if (c.op[t] == OpKind::elementwise && c.detail[t] >= 0 && std::size_t(c.detail[t]) < c.kernel_rates.size()) {
+    // Part of the traffic runs through a kernel with its own published rate (KernelRate).
+    const KernelRate& k = c.kernel_rates[std::size_t(c.detail[t])];
+    const double own = std::min(bytes, k.bytes);
+    memory_s = (bytes - own) / hbm_Bps() + own / (gpu_.hbm_GBps * 1e9 * k.hbm_fraction);
+  }
   return std::max(compute_s, memory_s) + launch_s();
 }
 

@@ -71,6 +71,14 @@ struct ComputeConstants {
   // arXiv:2307.08691), which attn_efficiency already represents. Blackwell is given Hopper's
   // fraction (no published figure; the same instructions are used).
   double fa2_post_ampere_efficiency = 0.35;
+  // Triton FlashAttention (strategy.attention = "triton"; flash_attn_triton.py, "Tested with
+  // triton==2.0.0.dev20221202", the kernel of MPT's attn_impl 'triton'): FlashAttention-2 "is
+  // around 1.3-1.5x faster than FlashAttention in Triton in the forward pass and around 2x faster
+  // in the backward pass" (Dao, FlashAttention-2, arXiv:2307.08691, §4.1, A100 80GB; the midpoint
+  // of the forward range is used). Applied on top of FlashAttention-2's rate on every GPU: the
+  // Triton of those years had no Hopper instructions either.
+  double triton_fa_fwd_slowdown = 1.4;
+  double triton_fa_bwd_slowdown = 2.0;
 };
 
 // Sustained fraction of the burst matmul ceiling: MSMF / MAMF, [S10] (stas00/ml-engineering,

@@ -47,9 +47,10 @@ struct GemmShape {
 };
 
 // Fused attention kernel generation: native to the GPU (FlashAttention-2 on Ampere,
-// FlashAttention-3 / cuDNN on Hopper), or a FlashAttention-2-class kernel on any GPU
-// (strategy.attention = "flash2"; it is not Hopper-native, cost/compute_cost.hpp).
-enum class AttnKernel : std::uint8_t { native, fa2 };
+// FlashAttention-3 / cuDNN on Hopper), a FlashAttention-2-class kernel on any GPU
+// (strategy.attention = "flash2"; it is not Hopper-native, cost/compute_cost.hpp), or the 2022-23
+// Triton FlashAttention ("triton"), slower than FlashAttention-2 forward and backward.
+enum class AttnKernel : std::uint8_t { native, fa2, triton };
 
 struct AttnShape {
   std::int32_t batch = 1, heads = 1, kv_heads = 1;
@@ -70,6 +71,14 @@ struct CollInfo {
   CollAlgo algo = CollAlgo::automatic;
   double bytes = 0;
   std::int32_t a2av = -1;  // all-to-all-v: index into ClassTasks::a2av_bytes (per-peer bytes), else -1
+};
+
+// An element-wise task part of whose traffic goes through a kernel with its own published rate
+// (e.g. Megatron-LM 2021's LayerNorm, layer_ops.cpp): `bytes` of the task's bytes move at
+// `hbm_fraction` of the GPU's datasheet HBM bandwidth; the rest at the element-wise rate.
+struct KernelRate {
+  double bytes = 0;
+  double hbm_fraction = 1;
 };
 
 struct P2PInfo {
@@ -101,6 +110,7 @@ struct ClassTasks {
   std::vector<AttnShape> attns;
   std::vector<CollInfo> colls;
   std::vector<P2PInfo> p2ps;
+  std::vector<KernelRate> kernel_rates;  // detail of an element-wise task with its own rate (-1: none)
   std::vector<std::vector<double>> a2av_bytes;  // per-peer bytes sent, by position in the group
 
   std::size_t size() const { return kind.size(); }

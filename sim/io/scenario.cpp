@@ -75,6 +75,7 @@ void parse_model_fields(const JsonReader& r, ModelSpec& m) {
   if (r.has("tie_embeddings")) m.tie_embeddings = r.get_bool("tie_embeddings", false);
   if (r.has("norm")) m.norm = r.get_enum("norm", {"layernorm", "rmsnorm"}) == "layernorm" ? NormKind::layernorm : NormKind::rmsnorm;
   if (r.has("linear_bias")) m.linear_bias = r.get_bool("linear_bias", false);
+  if (r.has("hidden_dropout")) m.hidden_dropout = r.get_number("hidden_dropout", 0.0, 0.99, 0.0);
   if (r.has("position")) m.position = r.get_enum("position", {"rope", "learned"}) == "learned" ? PositionKind::learned : PositionKind::rope;
   if (r.has("max_position")) m.max_position = r.get_int("max_position", 1, kBig);
   if (r.has("moe")) {
@@ -101,7 +102,7 @@ ModelSpec parse_model(const JsonReader& r, const std::string& scenario_dir) {
   r.expect_object();
   r.reject_unknown({"preset", "hf_config", "name", "layers", "hidden", "heads", "kv_heads", "head_dim",
                     "ffn_hidden", "vocab", "activation", "dtype", "tie_embeddings", "moe", "norm",
-                    "linear_bias", "position", "max_position"});
+                    "linear_bias", "hidden_dropout", "position", "max_position"});
   ModelSpec m;
   bool base = false;
   if (r.has("preset")) {
@@ -221,7 +222,7 @@ namespace {
 Strategy parse_strategy(const JsonReader& r, std::int64_t gpus) {
   r.expect_object();
   r.reject_unknown({"dp", "tp", "pp", "cp", "ep", "sequence_parallel", "vpp", "schedule", "cp_kind", "micro_batch",
-                    "global_batch", "zero", "recompute", "attention", "tp_async_grad_reduce", "grad_accumulation_fusion",
+                    "global_batch", "zero", "recompute", "attention", "norm_kernel", "tp_async_grad_reduce", "grad_accumulation_fusion",
                     "pp_scatter_gather", "overlap_p2p_comm",
                     "overlap_grad_reduce", "overlap_param_gather", "dtype", "layer_split", "order", "bucket_bytes",
                     "algorithm"});
@@ -250,8 +251,13 @@ Strategy parse_strategy(const JsonReader& r, std::int64_t gpus) {
   s.zero = int(r.get_int("zero", 0, 3, 0));
   std::string rc = r.get_enum("recompute", {"none", "selective", "full"}, "none");
   s.recompute = rc == "none" ? Recompute::none : rc == "selective" ? Recompute::selective : Recompute::full;
-  const std::string att = r.get_enum("attention", {"flash", "flash2", "unfused"}, "flash");
-  s.attention = att == "flash" ? AttentionKind::flash : att == "flash2" ? AttentionKind::flash2 : AttentionKind::unfused;
+  const std::string att = r.get_enum("attention", {"flash", "flash2", "triton", "unfused"}, "flash");
+  s.attention = att == "flash"    ? AttentionKind::flash
+              : att == "flash2"   ? AttentionKind::flash2
+              : att == "triton"   ? AttentionKind::triton
+                                  : AttentionKind::unfused;
+  s.norm_kernel = r.get_enum("norm_kernel", {"current", "apex_2020"}, "current") == "current" ? NormKernel::current
+                                                                                              : NormKernel::apex_2020;
   s.tp_async_grad_reduce = r.get_bool("tp_async_grad_reduce", true);
   s.grad_accumulation_fusion = r.get_bool("grad_accumulation_fusion", true);
   s.pp_scatter_gather = r.get_bool("pp_scatter_gather", false);

@@ -49,6 +49,7 @@ struct ModelSpec {
   bool tie_embeddings = false;
   NormKind norm = NormKind::rmsnorm;
   bool linear_bias = false;         // GPT-2/3 style biases on every linear layer
+  double hidden_dropout = 0;        // dropout on each block's output before the residual add (training)
   PositionKind position = PositionKind::rope;
   std::int64_t max_position = 0;    // learned position table length
   std::optional<MoeSpec> moe;

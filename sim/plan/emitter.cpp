@@ -109,8 +109,14 @@ std::uint32_t Emitter::attention(Op op, Phase ph, std::int32_t layer, const Attn
               detail, deps);
 }
 
-std::uint32_t Emitter::elementwise(Op op, Phase ph, std::int32_t layer, double bytes, double mem, const Deps& deps) {
-  return push(TaskKind::compute, Stream::compute, Category::compute, ph, OpKind::elementwise, op, layer, 0, bytes, mem, -1,
+std::uint32_t Emitter::elementwise(Op op, Phase ph, std::int32_t layer, double bytes, double mem, const Deps& deps,
+                                   const KernelRate* rate) {
+  std::int32_t detail = -1;
+  if (rate && rate->bytes > 0) {
+    detail = std::int32_t(ct_.kernel_rates.size());
+    ct_.kernel_rates.push_back(*rate);
+  }
+  return push(TaskKind::compute, Stream::compute, Category::compute, ph, OpKind::elementwise, op, layer, 0, bytes, mem, detail,
               deps);
 }
 

@@ -19,12 +19,49 @@ namespace {
 //  - a norm with the residual add before it (the block input is x + branch output): the add
 //    reads the two and writes the sum (3), the norm reads the sum and writes its output (2);
 //    backward: the norm reads dy and x and writes dx (3), and the residual's two gradients are
-//    summed (read 2, write 1). Optional dropout masks (1 byte) are not charged.
+//    summed (read 2, write 1). With hidden dropout the masks are charged too (below).
 //  - the activation (GeLU: f wide; SwiGLU: gate and up in, f out): forward reads its input and
 //    writes its output; backward reads the output gradient and the input, writes the input
 //    gradient.
 constexpr double kResidualNormFwdTensors = 3 + 2;
 constexpr double kResidualNormBwdTensors = 3 + 3;
+// The LayerNorm's own share of those: forward reads x, writes y; backward reads dy and x, writes dx.
+constexpr double kLayerNormFwdTensors = 2;
+constexpr double kLayerNormBwdTensors = 3;
+// Hidden dropout (model.hidden_dropout > 0; Megatron's bias-dropout-add): the forward also writes
+// a 1-byte mask per element; the backward multiplies the incoming gradient by it (reads the
+// gradient and the mask, writes the result). Megatron-LM 2021 scripts bias_dropout_add with the
+// legacy TorchScript executor (_jit_set_profiling_executor(False)), where dropout lowers to
+// rand_like < p and a bool mask tensor (PyTorch symbolic_script.cpp).
+constexpr double kDropoutMaskBytesPerElement = 1;
+constexpr double kDropoutBwdTensors = 2;  // + the mask
+// apex's FusedLayerNorm before 2021 (Megatron-LM 2021's megatron/fused_kernels/layer_norm_cuda_
+// kernel.cu is that kernel with other data types: J. Casper, bigscience-workshop/Megatron-DeepSpeed
+// issue #136), measured on GA100 in NVIDIA/apex PR #1037 (2021-01-27; B=32, S=512, fp16 affine
+// LayerNorm): forward 895.8 GB/s, backward 572.2 GB/s, where the new kernel of that PR reaches
+// 1258 and 1163. As fractions of the A100-40GB's 1555 GB/s datasheet bandwidth (the card of
+// January 2021 — an assumption; on the 80 GB card the fraction is kept, not the GB/s).
+constexpr double kApex2020LayerNormFwdFraction = 895.8 / 1555.0;
+constexpr double kApex2020LayerNormBwdFraction = 572.2 / 1555.0;
+
+// The norm task (with the residual add and, with hidden dropout, the dropout of the branch that
+// is added) over `elems` elements: its bytes and, with the legacy LayerNorm, the share of them
+// that moves at that kernel's rate.
+struct NormTraffic {
+  double bytes = 0;
+  KernelRate rate;
+};
+NormTraffic norm_traffic(const PlanDims& d, double elems, bool backward) {
+  NormTraffic n;
+  n.bytes = (backward ? kResidualNormBwdTensors : kResidualNormFwdTensors) * elems * d.act_B;
+  if (d.hidden_dropout)
+    n.bytes += backward ? elems * (kDropoutBwdTensors * d.act_B + kDropoutMaskBytesPerElement) : elems * kDropoutMaskBytesPerElement;
+  if (d.legacy_layernorm) {
+    n.rate.bytes = (backward ? kLayerNormBwdTensors : kLayerNormFwdTensors) * elems * d.act_B;
+    n.rate.hbm_fraction = backward ? kApex2020LayerNormBwdFraction : kApex2020LayerNormFwdFraction;
+  }
+  return n;
+}
 
 GemmShape gshape(const PlanDims& d, std::int64_t m, std::int64_t n, std::int64_t k, std::int32_t batch = 1) {
   GemmShape s;
@@ -167,15 +204,15 @@ Deps layer_forward(ClassCtx& C, const Pass& ps, int layer, Phase ph, const Deps&
   Deps first = in;
   first.add(pre);
   // Norm (with the residual add) over the local [T/t or T, h] slice.
-  const double norm_fwd = kResidualNormFwdTensors * T_sp * double(d.h) * d.act_B;
-  auto n1 = C.E.elementwise(Op::attn_norm, ph, layer, norm_fwd, mem_a, first);
+  const NormTraffic norm_fwd = norm_traffic(d, T_sp * double(d.h), false);
+  auto n1 = C.E.elementwise(Op::attn_norm, ph, layer, norm_fwd.bytes, mem_a, first, &norm_fwd.rate);
   Deps x = tp_gather_input(C, ps, layer, ph, n1);
   const std::int64_t qkv_n = qkv_width(d);
   auto qkv = linear_fwd(C, Op::qkv_proj, ph, layer, T, qkv_n, d.h, double(qkv_n), 0, x);
   Deps at = attention_forward(C, ps, layer, ph, qkv);
   auto o = linear_fwd(C, Op::attn_out_proj, ph, layer, T, d.h, d.a_t * d.d_v, double(d.h) / d.t, 0, at);
   Deps r = tp_reduce_output(C, ps, layer, ph, o);
-  auto n2 = C.E.elementwise(Op::mlp_norm, ph, layer, norm_fwd, mem_m, r);
+  auto n2 = C.E.elementwise(Op::mlp_norm, ph, layer, norm_fwd.bytes, mem_m, r, &norm_fwd.rate);
   if (d.model->is_moe_layer(layer)) return moe_forward(C, ps, layer, ph, n2);
   return mlp_forward(C, ps, layer, ph, n2, d.f, Op::mlp_fc1, Op::mlp_act, Op::mlp_fc2);
 }
@@ -193,8 +230,9 @@ Deps layer_backward(ClassCtx& C, const Pass& ps, int layer, const Deps& grad_in,
   Deps g;
   if (d.model->is_moe_layer(layer)) g = moe_backward(C, ps, layer, start, defer, wq, group);
   else g = mlp_backward(C, ps, layer, start, d.f, Op::mlp_fc1, Op::mlp_act, Op::mlp_fc2, defer, wq, group);
-  const double norm_bwd = kResidualNormBwdTensors * T_sp * double(d.h) * d.act_B;
-  auto n2 = C.E.elementwise(Op::mlp_norm, Phase::backward_input, layer, norm_bwd, -(act.mlp + act.norms / 2), g);
+  const NormTraffic norm_bwd = norm_traffic(d, T_sp * double(d.h), true);
+  auto n2 = C.E.elementwise(Op::mlp_norm, Phase::backward_input, layer, norm_bwd.bytes, -(act.mlp + act.norms / 2), g,
+                            &norm_bwd.rate);
   // Attention block.
   Deps g2 = tp_grad_output(C, ps, layer, n2);
   auto o = linear_bwd(C, Op::attn_out_proj, layer, T, d.h, d.a_t * d.d_v, double(d.h) / d.t, g2, {}, defer, wq, group);
@@ -209,7 +247,7 @@ Deps layer_backward(ClassCtx& C, const Pass& ps, int layer, const Deps& grad_in,
   auto qkv = linear_bwd(C, Op::qkv_proj, layer, T, qkv_n, d.h, double(qkv_n), at, x, defer, wq, group);
   Deps gi = tp_grad_input(C, ps, layer, grad_input_ready(C, qkv, defer));
   const double freed = act.attn + act.norms / 2 + (d.recompute == Recompute::full ? act.checkpoint : 0.0);
-  return C.E.elementwise(Op::attn_norm, Phase::backward_input, layer, norm_bwd, -freed, gi);
+  return C.E.elementwise(Op::attn_norm, Phase::backward_input, layer, norm_bwd.bytes, -freed, gi, &norm_bwd.rate);
 }
 
 }  // namespace strata::plan

@@ -69,7 +69,7 @@ struct PlanDims {
   CpKind cp_kind = CpKind::ring;
   Recompute recompute = Recompute::none;
   bool flash = true;                  // fused (FlashAttention-style) attention kernel; else unfused
-  AttnKernel attn_kernel = AttnKernel::native;  // fused kernel generation (strategy.attention flash | flash2)
+  AttnKernel attn_kernel = AttnKernel::native;  // fused kernel generation (strategy.attention flash | flash2 | triton)
   Schedule schedule = Schedule::one_f_one_b;
   int zero = 0;
   bool overlap_grad = true, overlap_param = false;
@@ -81,6 +81,8 @@ struct PlanDims {
   // Model.
   std::int64_t h = 0, a = 0, g = 0, d_qk = 0, d_v = 0, f = 0, V = 0;
   bool swiglu = true, bias = false;
+  bool hidden_dropout = false;    // model.hidden_dropout > 0 in training: masks written and read
+  bool legacy_layernorm = false;  // strategy.norm_kernel = apex_2020 (LayerNorm models)
   std::int64_t a_t = 1, g_t = 1;      // query / kv heads per TP rank (kv replicated when t > g)
   std::int64_t qkv_n_total = 0;       // qkv projection width, all ranks (MLA: FLOP-equivalent width)
   // MoE.
@@ -145,7 +147,8 @@ public:
   std::uint32_t gemm(Op op, Phase ph, std::int32_t layer, const GemmShape& s, double flops, double mem, const Deps& deps,
                      OpKind kind = OpKind::gemm);
   std::uint32_t attention(Op op, Phase ph, std::int32_t layer, const AttnShape& s, double flops, double bytes, const Deps& deps);
-  std::uint32_t elementwise(Op op, Phase ph, std::int32_t layer, double bytes, double mem, const Deps& deps);
+  std::uint32_t elementwise(Op op, Phase ph, std::int32_t layer, double bytes, double mem, const Deps& deps,
+                            const KernelRate* rate = nullptr);
   std::uint32_t optimizer(Op op, double flops, double bytes, const Deps& deps);
   std::uint32_t collective(Op op, Category cat, Stream st, Phase ph, std::int32_t layer, const CollInfo& ci, const Deps& deps);
   std::uint32_t send(Op op, Category cat, Stream st, Phase ph, std::int32_t layer, const P2PInfo& pi, const Deps& deps);

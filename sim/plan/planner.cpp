@@ -36,7 +36,9 @@ PlanDims derive_dims(const Scenario& sc, const PlanOptions& opt) {
   d.cp_kind = s.cp_kind;
   d.recompute = d.train ? s.recompute : Recompute::none;
   d.flash = opt.flash_attention && s.attention != AttentionKind::unfused;
-  d.attn_kernel = s.attention == AttentionKind::flash2 ? AttnKernel::fa2 : AttnKernel::native;
+  d.attn_kernel = s.attention == AttentionKind::flash2   ? AttnKernel::fa2
+                  : s.attention == AttentionKind::triton ? AttnKernel::triton
+                                                         : AttnKernel::native;
   d.schedule = s.schedule;
   d.zero = d.train ? s.zero : 0;
   d.overlap_grad = s.overlap_grad_reduce;
@@ -59,6 +61,8 @@ PlanDims derive_dims(const Scenario& sc, const PlanOptions& opt) {
   d.V = (m.vocab + s.tp - 1) / s.tp * s.tp;  // vocabulary padded to a multiple of tp (Megatron pads)
   d.swiglu = m.activation == Activation::swiglu;
   d.bias = m.linear_bias;
+  d.hidden_dropout = d.train && m.hidden_dropout > 0;
+  d.legacy_layernorm = s.norm_kernel == NormKernel::apex_2020 && m.norm == NormKind::layernorm;
   d.a_t = d.a / d.t;
   d.g_t = std::max<std::int64_t>(1, d.g / d.t);
   if (m.mla) {

@@ -24,10 +24,12 @@ const char* attention_kind_name(AttentionKind a) {
   switch (a) {
     case AttentionKind::flash: return "flash";
     case AttentionKind::flash2: return "flash2";
+    case AttentionKind::triton: return "triton";
     case AttentionKind::unfused: break;
   }
   return "unfused";
 }
+const char* norm_kernel_name(NormKernel k) { return k == NormKernel::apex_2020 ? "apex_2020" : "current"; }
 const char* coll_algo_name(CollAlgo a) {
   switch (a) {
     case CollAlgo::automatic: return "auto";

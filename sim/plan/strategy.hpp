@@ -17,11 +17,19 @@ enum class Recompute : std::uint8_t { none, selective, full };
 // implementation of Megatron-LM 2021: a batched GEMM writes the scores QK^T, a fused
 // scale-mask-softmax kernel and a dropout kernel pass over them, a second batched GEMM applies
 // them to V (reference §4.5, §7.2). `flash2` is a fused kernel of the FlashAttention-2 generation
-// (the flash-attn 2 package, Triton FlashAttention): on Ampere it is the native kernel (same cost
-// as `flash`); on Hopper and later it does not use the asynchronous tensor-core instructions and
-// runs at a lower fraction of peak (compute_cost.hpp, kFa2HopperFraction). `flash` on Hopper is a
-// Hopper-native kernel (FlashAttention-3, cuDNN through Transformer Engine).
-enum class AttentionKind : std::uint8_t { flash, unfused, flash2 };
+// (the flash-attn 2 package): on Ampere it is the native kernel (same cost as `flash`); on Hopper
+// and later it does not use the asynchronous tensor-core instructions and runs at a lower
+// fraction of peak (compute_cost.hpp, fa2_post_ampere_efficiency). `triton` is the Triton
+// FlashAttention of 2022-2023 (flash_attn_triton.py, from Phil Tillet's Triton tutorial; MPT's
+// attn_impl 'triton'): FlashAttention-2's rate divided by the slowdowns measured against it
+// (compute_cost.hpp). `flash` on Hopper is a Hopper-native kernel (FlashAttention-3, cuDNN
+// through Transformer Engine).
+enum class AttentionKind : std::uint8_t { flash, unfused, flash2, triton };
+// LayerNorm kernel: `current` runs at the element-wise rate (today's fused kernels: Transformer
+// Engine, apex's fast_layer_norm, PyTorch's); `apex_2020` is apex's FusedLayerNorm as it was
+// until 2021, which Megatron-LM 2021 copied into megatron/fused_kernels, at its measured rate
+// (layer_ops.cpp).
+enum class NormKernel : std::uint8_t { current, apex_2020 };
 // Collective algorithm choice: auto picks as NCCL's tuner would (size and topology).
 enum class CollAlgo : std::uint8_t { automatic, ring, tree, hierarchical, nvls, direct };
 
@@ -36,6 +44,7 @@ struct Strategy {
   int zero = 0;                        // 0 none, 1 distributed optimizer, 2 +grads, 3 FSDP
   Recompute recompute = Recompute::none;
   AttentionKind attention = AttentionKind::flash;
+  NormKernel norm_kernel = NormKernel::current;
   // Backward of a column-parallel layer: the all-reduce (reduce-scatter with SP) of its input
   // gradient runs concurrently with its weight-gradient GEMM (Megatron's
   // async_tensor_model_parallel_allreduce); false: after it, as autograd orders them when the
@@ -80,6 +89,7 @@ const char* schedule_name(Schedule s);
 const char* cp_kind_name(CpKind k);
 const char* recompute_name(Recompute r);
 const char* attention_kind_name(AttentionKind a);
+const char* norm_kernel_name(NormKernel k);
 const char* coll_algo_name(CollAlgo a);
 
 }  // namespace strata

@@ -318,6 +318,7 @@ Json strategy_to_json(const Strategy& s) {
             {"algorithm", coll_algo_name(s.algorithm)},
             // The software-stack fields: a strategy read back from here must plan the same job.
             {"attention", attention_kind_name(s.attention)},
+            {"norm_kernel", norm_kernel_name(s.norm_kernel)},
             {"tp_async_grad_reduce", s.tp_async_grad_reduce},
             {"grad_accumulation_fusion", s.grad_accumulation_fusion},
             {"pp_scatter_gather", s.pp_scatter_gather},

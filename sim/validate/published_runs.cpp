@@ -29,6 +29,8 @@ bool contains(const std::string& s, const char* sub) { return s.find(sub) != std
 // FlashAttention (Dao et al., arXiv:2205.14135 [S12d]) appeared in May 2022: software released
 // before 2022 ran attention unfused (scores materialised, softmax and dropout kernels over them).
 constexpr int kFlashAttentionYear = 2022;
+// Megatron-LM's --hidden-dropout default (megatron/arguments.py, 2021 and since).
+constexpr double kMegatronDefaultHiddenDropout = 0.1;
 // Megatron-LM's asynchronous TP gradient all-reduce (ColumnParallelLinear overlapping the input-
 // gradient all-reduce with the weight-gradient GEMM) and its gradient accumulation fusion (the
 // weight-gradient GEMM adding into main_grad) are absent from its 2021 code (the SC'21 scripts,
@@ -200,6 +202,7 @@ std::vector<PublishedRun> load_published_runs(const std::string& path) {
                        {"global_batch", p.value("global_batch_size_seqs", 1)},
                        {"zero", zero},
                        {"recompute", contains(rec, "full") ? "full" : contains(rec, "selective") ? "selective" : "none"}};
+      double hidden_dropout = 0;  // set below where the software's default is known
       // Attention kernel: unfused for software older than FlashAttention, else fused.
       const int year = software_year(r);
       if (year > 0 && year < kFlashAttentionYear) {
@@ -207,12 +210,12 @@ std::vector<PublishedRun> load_published_runs(const std::string& path) {
         run.assumptions.push_back("software from " + std::to_string(year) +
                                   ", before FlashAttention (2022): unfused attention (scores, softmax, dropout in HBM)");
       } else if (contains(str_or(r, "software"), "llm-foundry")) {
-        // llm-foundry's attention implementations are FlashAttention-2-class: attn_impl 'triton'
-        // (Triton FlashAttention; the default of its benchmark script,
-        // scripts/train/benchmarking/submit_benchmarks.py --attn_impl) or 'flash' (the flash-attn 2
-        // package); neither is Hopper-native (FlashAttention-3 is a separate package).
-        strategy["attention"] = "flash2";
-        run.assumptions.push_back("llm-foundry: FlashAttention-2-class attention kernel (attn_impl triton or flash), not Hopper-native");
+        // llm-foundry's benchmark runs set the model's attn_impl from their script's --attn_impl,
+        // whose default was 'triton' (Triton FlashAttention, flash_attn_triton.py) until 2024
+        // (scripts/train/benchmarking/submit_benchmarks.py; the MPT tables were measured in 2023).
+        strategy["attention"] = "triton";
+        run.assumptions.push_back("llm-foundry: attn_impl 'triton' (its benchmark script's default until 2024): Triton "
+                                  "FlashAttention, slower than FlashAttention-2 (1.4x forward, 2x backward), not Hopper-native");
       }
       // Megatron-LM before 2022 reduced a column-parallel layer's input gradient after its weight
       // gradient (the asynchronous overlap, async_tensor_model_parallel_allreduce, is later).
@@ -222,6 +225,14 @@ std::vector<PublishedRun> load_published_runs(const std::string& path) {
         run.assumptions.push_back("Megatron-LM " + std::to_string(year) +
                                   ": TP input-gradient all-reduce after the weight gradient (no async overlap); gradients "
                                   "accumulated across micro-batches by an element-wise add (no gradient accumulation fusion)");
+        // Its LayerNorm is apex's FusedLayerNorm of 2020 (megatron/fused_kernels), at that
+        // kernel's measured rate; its GPT runs keep the default --hidden-dropout 0.1
+        // (megatron/arguments.py; the SC'21 scripts, examples/sc21/CONFIG.sh, do not change it).
+        strategy["norm_kernel"] = "apex_2020";
+        hidden_dropout = kMegatronDefaultHiddenDropout;
+        run.assumptions.push_back("Megatron-LM " + std::to_string(year) +
+                                  ": apex's 2020 FusedLayerNorm kernel (895.8 / 572.2 GB/s forward / backward on A100, "
+                                  "NVIDIA/apex PR #1037); hidden dropout 0.1 (Megatron's default) with its masks");
         // Megatron-LM 2021 pipeline exchanges (megatron/p2p_communication.py, _communicate): with
         // --scatter-gather-tensors-in-pipeline (on unless --no-scatter-gather-tensors-in-pipeline;
         // the paper's §4.1 optimization) each TP rank sends 1/t of the activation and the receiver
@@ -255,6 +266,7 @@ std::vector<PublishedRun> load_published_runs(const std::string& path) {
       strategy["dtype"] = dtype;
       if (zero == 3) run.assumptions.push_back("FSDP FULL_SHARD modelled as ZeRO-3 with per-layer all-gathers");
       Json model = model_block(m, run.assumptions);
+      if (hidden_dropout > 0) model["hidden_dropout"] = hidden_dropout;
       run.scenario = {{"name", run.id},
                       {"model", model},
                       {"cluster", cluster},
