@@ -9,6 +9,7 @@ o=$OUT/unfused; mkdir -p $o
 card=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1)
 g=H100-SXM; case "$card" in *H200*) g=H200-SXM;; esac
 echo "card $card -> $g"
+{ echo "card: $card"; echo "built-in GPU for the predictions: $g"; nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm,power.limit --format=csv; nvcc --version | tail -2 | head -1; date -u +%Y-%m-%dT%H:%M:%SZ; echo "strata commit: $(git rev-parse HEAD 2>/dev/null)"; echo "one GPU: no communication in this scenario (tp = pp = dp = 1), every task measured"; } > $o/metadata.txt
 big="--set model.hidden=4096 --set model.heads=32 --set model.kv_heads=32 --set model.ffn_hidden=16384"
 for v in hd96 hd128; do
   extra=""; [ $v = hd128 ] && extra=$big
