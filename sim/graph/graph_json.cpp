@@ -225,7 +225,12 @@ std::string graph_to_json(const PartitionGraph& g, const GraphJsonInfo& info) {
     w.key("head_dim"); w.array(t.attns, [&](const AttnShape& s) { w.num(s.head_dim); }); w.raw(",");
     w.key("causal"); w.array(t.attns, [&](const AttnShape& s) { w.num(int(s.causal)); }); w.raw(",");
     w.key("backward"); w.array(t.attns, [&](const AttnShape& s) { w.num(int(s.backward)); }); w.raw(",");
-    w.key("dtype"); w.array(t.attns, [&](const AttnShape& s) { w.num(int(s.dtype)); });
+    w.key("dtype"); w.array(t.attns, [&](const AttnShape& s) { w.num(int(s.dtype)); }); w.raw(",");
+    w.key("kernel"); w.array(t.attns, [&](const AttnShape& s) { w.num(int(s.kernel)); });
+    w.raw("},");
+    w.key("kernel_rates"); w.raw("{");
+    w.key("bytes"); w.array(t.kernel_rates, [&](const KernelRate& k) { w.num(k.bytes); }); w.raw(",");
+    w.key("hbm_fraction"); w.array(t.kernel_rates, [&](const KernelRate& k) { w.num(k.hbm_fraction); });
     w.raw("},");
     w.key("colls"); w.raw("{");
     w.key("kind"); w.array(t.colls, [&](const CollInfo& c) { w.num(int(c.kind)); }); w.raw(",");
