@@ -2,7 +2,7 @@
 //   strata_gui_bench [--events N] [--frames K] [--lead-reader] [--keep FILE]
 //   strata_gui_bench --write-fixtures DIR   (writes the small fixtures of tests/gui)
 // Measures, for N synthetic events (default 1,000,000) on 64 GPUs: writing the Chrome trace,
-// reading it (the GUI's reader; optionally the DOM reader read_timeline for comparison),
+// reading it (the library's reader with args spans; --lead-reader also times read_timeline),
 // indexing, statistics and overview, then the time to paint a 1600x1000 timeline at full
 // zoom-out (GPUs collapsed and expanded), while panning, and zoomed in.
 #include <QApplication>
@@ -158,7 +158,7 @@ int main(int argc, char** argv) {
     if (lead) {
       t0 = Clock::now();
       Timeline lt2 = read_timeline(path);
-      std::printf("for comparison, read_timeline (nlohmann DOM): %.3f s for %zu events\n", since(t0), lt2.events.size());
+      std::printf("for comparison, read_timeline (the same reader, no args spans): %.3f s for %zu events\n", since(t0), lt2.events.size());
     }
 
     TimelineView view;

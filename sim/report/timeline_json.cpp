@@ -3,30 +3,15 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
-#include <map>
-#include <unordered_map>
 
 #include "io/atomic_file.hpp"
+#include "report/timeline_reader.hpp"
 
 namespace strata {
 namespace {
 
 // Chrome trace timestamps are microseconds; keep sub-nanosecond resolution in print.
 constexpr double kUsPerS = 1e6;
-
-Category parse_category(const std::string& c) {
-  for (int i = 0; i < int(Category::count); ++i)
-    if (c == category_name(Category(i))) return Category(i);
-  return Category::compute;
-}
-
-Stream stream_from_tid(int tid) {
-  return (tid >= 0 && tid < kStreams) ? Stream(tid) : Stream::compute;
-}
-
-}  // namespace
-
-namespace {
 
 // Appends a double in the shortest form that round-trips (std::to_chars), JSON-safe.
 void put_num(std::string& out, double v) {
@@ -140,99 +125,14 @@ Json timeline_to_json(const Timeline& t) { return Json::parse(timeline_to_string
 
 void write_timeline(const Timeline& t, const std::string& path) { write_file_atomic(path, timeline_to_string(t)); }
 
+// Both readers are the one-pass text reader of timeline_reader.cpp. A DOM goes back to text first
+// (a fraction of the cost of building it); its messages then carry no line and column.
 Timeline timeline_from_json(const Json& j, const std::string& file) {
-  JsonReader root(j, file);
-  Timeline t;
-  const Json* events_json = nullptr;
-  if (j.is_array()) events_json = &j;  // bare Chrome trace array form
-  else {
-    root.expect_object();
-    events_json = &root.child("traceEvents").json();
-    if (!events_json->is_array()) root.fail_at("traceEvents", "expected an array of trace events");
-  }
-  std::map<int, TimelineRank> ranks;
-  if (j.is_object() && j.contains("strata") && j["strata"].is_object()) {
-    JsonReader s = root.child("strata");
-    t.source = s.get_string("source", "simulated");
-    t.capacity_bytes = s.get_number("capacity_bytes", 0, 1e18, 0);
-    if (s.has("report")) t.report = j["strata"]["report"];
-    if (s.has("ranks")) {
-      JsonReader rs = s.child("ranks");
-      for (std::size_t i = 0; i < rs.array_size(); ++i) {
-        JsonReader r = rs.element(i);
-        TimelineRank tr;
-        tr.rank = int(r.get_int("rank", 0, 1 << 30));
-        tr.node = int(r.get_int("node", 0, 1 << 30, 0));
-        tr.local_gpu = int(r.get_int("gpu", 0, 1 << 30, 0));
-        tr.rank_class = int(r.get_int("class", 0, 1 << 30, 0));
-        tr.stage = int(r.get_int("stage", 0, 1 << 30, 0));
-        ranks[tr.rank] = tr;
-      }
-    }
-  }
-  std::unordered_map<std::string, std::uint32_t> name_ids;
-  auto intern = [&](const std::string& s) {
-    auto it = name_ids.find(s);
-    if (it != name_ids.end()) return it->second;
-    t.names.push_back(s);
-    name_ids.emplace(s, std::uint32_t(t.names.size() - 1));
-    return std::uint32_t(t.names.size() - 1);
-  };
-  const Json& evs = *events_json;
-  t.events.reserve(evs.size());
-  for (std::size_t i = 0; i < evs.size(); ++i) {
-    const Json& e = evs[i];
-    JsonReader er(e, file, "traceEvents[" + std::to_string(i) + "]");
-    if (!e.is_object()) er.fail("expected a trace event object");
-    std::string ph = er.get_string("ph", "");
-    if (ph == "X") {
-      TimelineEvent ev;
-      ev.rank = int(er.get_int("pid", 0, 1 << 30, 0));
-      ev.stream = stream_from_tid(int(er.get_int("tid", -(1 << 30), 1 << 30, 0)));
-      ev.name = intern(er.get_string("name", "?"));
-      ev.category = parse_category(er.get_string("cat", "compute"));
-      ev.start_s = er.get_number("ts", -1e18, 1e18) / kUsPerS;
-      ev.dur_s = er.get_number("dur", 0, 1e18, 0) / kUsPerS;
-      if (er.has("args") && e["args"].is_object()) {
-        JsonReader a = er.child("args");
-        ev.task = int(a.get_int("task", -1, 1 << 30, -1));
-        ev.microbatch = int(a.get_int("microbatch", -1, 1 << 30, -1));
-        ev.layer = int(a.get_int("layer", -1, 1 << 30, -1));
-        ev.flops = a.get_number("flops", 0, 1e30, 0);
-        ev.bytes = a.get_number("bytes", 0, 1e30, 0);
-        ev.measured = a.get_bool("measured", true);
-        ev.exposed = a.get_bool("exposed", false);
-      }
-      if (er.has("bind_id")) {
-        ev.flow = er.get_int("bind_id", 0, INT64_MAX / 2);
-        ev.flow_out = er.get_bool("flow_out", false);
-      }
-      if (!ranks.count(ev.rank)) ranks[ev.rank] = TimelineRank{ev.rank, 0, ev.rank, 0, 0};
-      t.events.push_back(ev);
-    } else if (ph == "C") {
-      CounterSample c;
-      c.rank = int(er.get_int("pid", 0, 1 << 30, 0));
-      c.t_s = er.get_number("ts", -1e18, 1e18) / kUsPerS;
-      if (er.has("args") && e["args"].is_object()) c.bytes = er.child("args").get_number("bytes", -1e30, 1e30, 0);
-      t.memory.push_back(c);
-    } else if (ph == "M" && er.get_string("name", "") == "process_name" && !ranks.count(int(er.get_int("pid", 0, 1 << 30, 0)))) {
-      // Parse "node N / gpu G (rank R)" when the strata block is absent.
-      int pid = int(er.get_int("pid", 0, 1 << 30, 0));
-      TimelineRank tr{pid, 0, pid, 0, 0};
-      if (e.contains("args") && e["args"].is_object() && e["args"].contains("name") && e["args"]["name"].is_string()) {
-        int n = 0, g = 0, r = 0;
-        if (std::sscanf(e["args"]["name"].get<std::string>().c_str(), "node %d / gpu %d (rank %d)", &n, &g, &r) == 3) {
-          tr.node = n;
-          tr.local_gpu = g;
-        }
-      }
-      ranks[pid] = tr;
-    }
-  }
-  for (auto& [id, r] : ranks) t.ranks.push_back(r);
-  return t;
+  TimelineReadOptions o;
+  o.positions = false;
+  return parse_timeline(j.dump(), file, o).timeline;
 }
 
-Timeline read_timeline(const std::string& path) { return timeline_from_json(read_json_file(path), path); }
+Timeline read_timeline(const std::string& path) { return read_timeline_file(path).timeline; }
 
 }  // namespace strata

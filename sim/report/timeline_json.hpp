@@ -14,8 +14,11 @@ namespace strata {
 Json timeline_to_json(const Timeline& t);
 std::string timeline_to_string(const Timeline& t);
 void write_timeline(const Timeline& t, const std::string& path);  // atomic
-// Reads a Strata (or any Chrome-trace) timeline; throws InputError naming the file and field.
-Timeline timeline_from_json(const Json& j, const std::string& file);
+// Reads a Strata (or any Chrome-trace) timeline with the one-pass reader of timeline_reader.hpp
+// (which also offers the args spans and the count of skipped events); throws InputError naming
+// the file, the event and field, what was expected and, from a file, the line and column.
 Timeline read_timeline(const std::string& path);
+// The same from a DOM already in hand (written back to text and read; no line and column).
+Timeline timeline_from_json(const Json& j, const std::string& file);
 
 }  // namespace strata
