@@ -45,3 +45,24 @@ TEST(Accuracy, PublishedRunsWithinTheBoundsReached) {
   EXPECT_LE(v.median_abs_error, kMedianBound);
   EXPECT_LE(v.max_abs_error, kMaxBound);
 }
+
+// Held out: every other BF16 row of MosaicML's MPT benchmark tables (H100 80GB, A100 80GB,
+// A100 40GB; 125M to 70B parameters, 512 to 65,536 tokens, with and without activation
+// checkpointing, 8 to 128 GPUs) — 182 rows not used to build the model
+// (scenarios/validation/llm-foundry-mpt-tables.json, scenarios/validation/HELD-OUT.md). Reached:
+// median 6.4 %, maximum 31.2 %, 161 of 182 rows within 15 %. The worst rows are outliers inside
+// the tables themselves (e.g. 1B on 32 A100-40GB at 45 % MFU where 16, 64 and 128 GPUs reach 54-56 %).
+TEST(Accuracy, HeldOutMptTablesWithinTheBoundsReached) {
+  ValidationSummary v = run_validation(std::string(STRATA_SOURCE_ROOT) + "/scenarios/validation/llm-foundry-mpt-tables.json", 2);
+  EXPECT_EQ(v.unsupported, 0);
+  EXPECT_EQ(v.failed, 0);
+  ASSERT_EQ(v.simulated, 182);
+  int within15 = 0;
+  for (const auto& r : v.rows)
+    if (r.ok && std::fabs(r.rel_error) <= 0.15) ++within15;
+  std::printf("  held out: |error| median %.1f%%, max %.1f%%, %d of %d within 15%%\n", v.median_abs_error * 100,
+              v.max_abs_error * 100, within15, v.simulated);
+  EXPECT_LE(v.median_abs_error, 0.07);
+  EXPECT_LE(v.max_abs_error, 0.32);
+  EXPECT_GE(within15, 158);
+}
