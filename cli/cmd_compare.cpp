@@ -20,7 +20,8 @@ Timeline load_for_compare(const std::string& path) {
   try {
     return read_timeline(path);
   } catch (const InputError& e) {
-    if (e.path() != "traceEvents") throw;
+    // Only a file with no "traceEvents" at all may be a report; any other error is the trace's.
+    if (e.path() != "traceEvents" || e.detail().rfind("missing", 0) != 0) throw;
     Json j = read_json_file(path);
     if (!(j.is_object() && j.contains("step_time_s"))) throw;
     Timeline t;  // a report on its own: whole step only

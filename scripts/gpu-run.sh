@@ -170,6 +170,7 @@ export STRATA_ROOT=$root
 sim_gpu=${SIM_GPU:-}
 case "$card" in
   *H200*) sim_gpu=${sim_gpu:-H200-SXM} ;;
+  *GB200*) sim_gpu=${sim_gpu:-GB200} ;;
   *B200*) sim_gpu=${sim_gpu:-B200} ;;
 esac
 sim_set=()

@@ -48,7 +48,7 @@ TEST(Accuracy, PublishedRunsWithinTheBoundsReached) {
 
 // Held out: every other BF16 row of MosaicML's MPT benchmark tables (H100 80GB, A100 80GB,
 // A100 40GB; 125M to 70B parameters, 512 to 65,536 tokens, with and without activation
-// checkpointing, 8 to 128 GPUs) — 182 rows not used to build the model
+// checkpointing, 8 to 128 GPUs) — 182 rows not simulated or fitted while the model was built
 // (scenarios/validation/llm-foundry-mpt-tables.json, scenarios/validation/HELD-OUT.md). Reached:
 // median 6.4 %, maximum 31.2 %, 161 of 182 rows within 15 %. The worst rows are outliers inside
 // the tables themselves (e.g. 1B on 32 A100-40GB at 45 % MFU where 16, 64 and 128 GPUs reach 54-56 %).

@@ -679,6 +679,18 @@ TEST(PlannerOutput, GraphJsonIsDeterministicAndParses) {
   EXPECT_EQ(j["classes"][0]["tasks"]["kind"].size(), a.classes[0].size());
   EXPECT_EQ(j["names"][0], "embedding");
   EXPECT_TRUE(j["fits"].get<bool>());
+  EXPECT_EQ(j["version"], 2);
+  // What the costs depend on travels with the graph: the attention kernel generation and the
+  // element-wise kernels with their own rate (Megatron-LM 2021's LayerNorm).
+  PartitionGraph old = plan_graph({"model.norm=\"layernorm\"", "strategy.norm_kernel=\"apex_2020\"",
+                                   "strategy.attention=\"triton\""});
+  Json jo = Json::parse(graph_to_json(old, {"x", 80e9}));
+  const Json& c0 = jo["classes"][0];
+  ASSERT_EQ(c0["kernel_rates"]["bytes"].size(), old.classes[0].kernel_rates.size());
+  ASSERT_FALSE(old.classes[0].kernel_rates.empty());
+  EXPECT_DOUBLE_EQ(c0["kernel_rates"]["hbm_fraction"][0].get<double>(), old.classes[0].kernel_rates[0].hbm_fraction);
+  ASSERT_FALSE(c0["attns"]["kernel"].empty());
+  for (const auto& k : c0["attns"]["kernel"]) EXPECT_EQ(k.get<int>(), int(AttnKernel::triton));
 }
 
 TEST(PlannerOutput, CliWritesTheGraph) {

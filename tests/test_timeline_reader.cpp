@@ -205,8 +205,23 @@ TEST(TimelineReader, RanksFromMetadataWithoutTheStrataBlock) {
   EXPECT_EQ(t.ranks[0].node, 2);
   EXPECT_EQ(t.ranks[0].stage, 3);
   ASSERT_EQ(t.events.size(), 1u);
-  EXPECT_EQ(t.events[0].stream, Stream::dp);  // by thread name, not tid 2 (cp)
+  EXPECT_EQ(t.events[0].stream, Stream::dp);  // a thread named, but not a Strata stream name: by category, not tid 2 (cp)
   EXPECT_EQ(t.events[0].flow, -1);            // bind_id without flow_in/flow_out is no flow
+}
+
+// A string pid and a number pid are different processes, whatever their ids are inside: the
+// thread names of one never name the streams of the other (string ids are 2^40 + n, and a key
+// made by shifting the pid once wrapped the first string pid onto pid 0).
+TEST(TimelineReader, ThreadNamesStayWithTheirOwnProcess) {
+  std::string text = R"j([{"ph":"M","pid":0,"tid":1,"name":"thread_name","args":{"name":"compute"}},
+    {"ph":"M","pid":"gpu-a","tid":1,"name":"thread_name","args":{"name":"dp comm"}},
+    {"ph":"X","pid":0,"tid":1,"name":"g","ts":0,"dur":1},
+    {"ph":"X","pid":"gpu-a","tid":1,"name":"r","ts":0,"dur":1}])j";
+  Timeline t = parse_timeline(text, "two.json").timeline;
+  ASSERT_EQ(t.events.size(), 2u);
+  EXPECT_EQ(t.events[0].stream, Stream::compute);
+  EXPECT_EQ(t.events[1].stream, Stream::dp);
+  EXPECT_NE(t.events[0].rank, t.events[1].rank);
 }
 
 TEST(TimelineReader, OddButValidNumbers) {

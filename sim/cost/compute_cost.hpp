@@ -62,8 +62,8 @@ struct ComputeConstants {
   // task that starts while a collective or send of its rank is in flight. A profile's measured
   // overlap_slowdown replaces it.
   double overlap_slowdown = 0.189;
-  // FlashAttention-2-class kernels (strategy.attention = "flash2": the flash-attn 2 package,
-  // Triton FlashAttention) on Hopper and later: they issue Ampere's synchronous mma instructions,
+  // FlashAttention-2-class kernels (strategy.attention = "flash2": the flash-attn 2 package; and
+  // "triton", below, which starts from this rate) on Hopper and later: they issue Ampere's synchronous mma instructions,
   // not Hopper's asynchronous wgmma/TMA, and "FlashAttention-2 achieves only 35% utilization on
   // H100" (Shah et al., FlashAttention-3, arXiv:2407.08608, abstract [S12e]) against 75% for the
   // Hopper-native FlashAttention-3. This fraction of peak replaces attn_efficiency for them; on

@@ -117,7 +117,7 @@ std::string graph_to_json(const PartitionGraph& g, const GraphJsonInfo& info) {
   const Layout& L = g.layout;
   w.raw("{");
   w.key("format"); w.str("strata-partition-graph"); w.raw(",");
-  w.key("version"); w.num(1); w.raw(",");
+  w.key("version"); w.num(2); w.raw(",");  // 2: attns.kernel and kernel_rates
   w.key("scenario"); w.str(info.scenario); w.raw(",");
   w.key("expanded"); w.raw(g.expanded ? "true" : "false"); w.raw(",");
   w.key("world"); w.num(L.world()); w.raw(",");

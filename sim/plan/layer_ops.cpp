@@ -25,9 +25,6 @@ namespace {
 //    gradient.
 constexpr double kResidualNormFwdTensors = 3 + 2;
 constexpr double kResidualNormBwdTensors = 3 + 3;
-// The LayerNorm's own share of those: forward reads x, writes y; backward reads dy and x, writes dx.
-constexpr double kLayerNormFwdTensors = 2;
-constexpr double kLayerNormBwdTensors = 3;
 // Hidden dropout (model.hidden_dropout > 0; Megatron's bias-dropout-add): the forward also writes
 // a 1-byte mask per element; the backward multiplies the incoming gradient by it (reads the
 // gradient and the mask, writes the result). Megatron-LM 2021 scripts bias_dropout_add with the
@@ -35,14 +32,6 @@ constexpr double kLayerNormBwdTensors = 3;
 // rand_like < p and a bool mask tensor (PyTorch symbolic_script.cpp).
 constexpr double kDropoutMaskBytesPerElement = 1;
 constexpr double kDropoutBwdTensors = 2;  // + the mask
-// apex's FusedLayerNorm before 2021 (Megatron-LM 2021's megatron/fused_kernels/layer_norm_cuda_
-// kernel.cu is that kernel with other data types: J. Casper, bigscience-workshop/Megatron-DeepSpeed
-// issue #136), measured on GA100 in NVIDIA/apex PR #1037 (2021-01-27; B=32, S=512, fp16 affine
-// LayerNorm): forward 895.8 GB/s, backward 572.2 GB/s, where the new kernel of that PR reaches
-// 1258 and 1163. As fractions of the A100-40GB's 1555 GB/s datasheet bandwidth (the card of
-// January 2021 — an assumption; on the 80 GB card the fraction is kept, not the GB/s).
-constexpr double kApex2020LayerNormFwdFraction = 895.8 / 1555.0;
-constexpr double kApex2020LayerNormBwdFraction = 572.2 / 1555.0;
 
 // The norm task (with the residual add and, with hidden dropout, the dropout of the branch that
 // is added) over `elems` elements: its bytes and, with the legacy LayerNorm, the share of them
@@ -56,10 +45,7 @@ NormTraffic norm_traffic(const PlanDims& d, double elems, bool backward) {
   n.bytes = (backward ? kResidualNormBwdTensors : kResidualNormFwdTensors) * elems * d.act_B;
   if (d.hidden_dropout)
     n.bytes += backward ? elems * (kDropoutBwdTensors * d.act_B + kDropoutMaskBytesPerElement) : elems * kDropoutMaskBytesPerElement;
-  if (d.legacy_layernorm) {
-    n.rate.bytes = (backward ? kLayerNormBwdTensors : kLayerNormFwdTensors) * elems * d.act_B;
-    n.rate.hbm_fraction = backward ? kApex2020LayerNormBwdFraction : kApex2020LayerNormFwdFraction;
-  }
+  n.rate = layernorm_rate(d, elems, backward);
   return n;
 }
 
@@ -79,6 +65,27 @@ std::int64_t qkv_width(const PlanDims& d) {
 }
 
 }  // namespace
+
+// apex's FusedLayerNorm before 2021 (Megatron-LM 2021's megatron/fused_kernels/layer_norm_cuda_
+// kernel.cu is that kernel with other data types: J. Casper, bigscience-workshop/Megatron-DeepSpeed
+// issue #136), measured on GA100 in NVIDIA/apex PR #1037 (2021-01-27; B=32, S=512, fp16 affine
+// LayerNorm): forward 895.8 GB/s, backward 572.2 GB/s, where the new kernel of that PR reaches
+// 1258 and 1163. Kept as fractions of the A100-40GB's datasheet bandwidth (the card of January
+// 2021 — an assumption) and applied to the GPU's own: 1175 / 750 GB/s on the 80 GB A100. A kernel
+// this far from the bandwidth limit may not speed up with faster memory; applying the GB/s as
+// measured would make the 80 GB rows slower still.
+double apex_2020_layernorm_fraction(bool backward) {
+  static const double a100_40_GBps = find_gpu("A100-40-SXM")->hbm_GBps;
+  return (backward ? kApex2020LayerNormBwdGBps : kApex2020LayerNormFwdGBps) / a100_40_GBps;
+}
+
+KernelRate layernorm_rate(const PlanDims& d, double elems, bool backward) {
+  KernelRate r;
+  if (!d.legacy_layernorm) return r;
+  r.bytes = (backward ? kLayerNormBwdTensors : kLayerNormFwdTensors) * elems * d.act_B;
+  r.hbm_fraction = apex_2020_layernorm_fraction(backward);
+  return r;
+}
 
 // A linear layer Y[M,N] = X[M,K] W[K,N] (+ bias over `bias_n` columns): forward task.
 static std::uint32_t linear_fwd(ClassCtx& C, Op op, Phase ph, int layer, std::int64_t M, std::int64_t N, std::int64_t K,

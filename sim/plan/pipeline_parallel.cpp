@@ -157,7 +157,9 @@ std::uint32_t emit_forward_unit(ClassCtx& C, const Pass& ps, bool first_unit_of_
   }
   Deps first = cur;
   if (C.dp) first.add(C.dp->before_forward(E, ps.chunk, u.head_group(), first_unit_of_chunk, prev));
-  auto fn = E.elementwise(Op::final_norm, Phase::forward, -1, 2.0 * T_sp * double(d.h) * d.act_B, 0, first);
+  const KernelRate fn_rate = layernorm_rate(d, T_sp * double(d.h), false);
+  auto fn = E.elementwise(Op::final_norm, Phase::forward, -1, kLayerNormFwdTensors * T_sp * double(d.h) * d.act_B, 0, first,
+                          &fn_rate);
   Deps x = tp_gather_input(C, ps, -1, Phase::forward, fn);
   GemmShape hs;
   hs.m = std::int64_t(T);
@@ -247,7 +249,9 @@ std::uint32_t emit_backward_unit(ClassCtx& C, const Pass& ps, bool split, bool l
     if (split) wq.push_back(w);
     else emit_wgrad(C, w);
     Deps gi = tp_grad_input(C, ps, -1, dgrad);
-    cur = E.elementwise(Op::final_norm, Phase::backward_input, -1, 3.0 * T_sp * double(d.h) * d.act_B, 0, gi);
+    const KernelRate fn_rate = layernorm_rate(d, T_sp * double(d.h), true);
+    cur = E.elementwise(Op::final_norm, Phase::backward_input, -1, kLayerNormBwdTensors * T_sp * double(d.h) * d.act_B, 0, gi,
+                        &fn_rate);
     if (!split && C.dp) C.dp->grads_done(E, ps.chunk, u.head_group(), E.next_id() - 1, last_microbatch);
   } else {
     auto r = E.recv(Op::pp_recv_grad, Category::pp, Stream::pp_recv_bwd, Phase::backward_input, -1,

@@ -335,4 +335,12 @@ MemoryBreakdown class_memory(const PlanDims& d, const StageLayout& sl, int stage
 // ---- Inference (inference.cpp) ----
 void build_inference_class(ClassCtx& C);
 
+// LayerNorm traffic: forward reads x, writes y; backward reads dy and x, writes dx. With
+// strategy.norm_kernel = apex_2020 (LayerNorm models) these bytes move at that kernel's measured
+// rate (layer_ops.cpp); otherwise the returned rate is empty (the element-wise rate).
+inline constexpr double kLayerNormFwdTensors = 2;
+inline constexpr double kLayerNormBwdTensors = 3;
+double apex_2020_layernorm_fraction(bool backward);
+KernelRate layernorm_rate(const PlanDims& d, double elems, bool backward);
+
 }  // namespace strata::plan

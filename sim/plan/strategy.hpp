@@ -30,6 +30,9 @@ enum class AttentionKind : std::uint8_t { flash, unfused, flash2, triton };
 // until 2021, which Megatron-LM 2021 copied into megatron/fused_kernels, at its measured rate
 // (layer_ops.cpp).
 enum class NormKernel : std::uint8_t { current, apex_2020 };
+// apex's 2020 FusedLayerNorm on GA100 (NVIDIA/apex PR #1037, 2021-01-27: B=32, S=512, fp16).
+inline constexpr double kApex2020LayerNormFwdGBps = 895.8;
+inline constexpr double kApex2020LayerNormBwdGBps = 572.2;
 // Collective algorithm choice: auto picks as NCCL's tuner would (size and topology).
 enum class CollAlgo : std::uint8_t { automatic, ring, tree, hierarchical, nvls, direct };
 

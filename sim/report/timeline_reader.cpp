@@ -17,6 +17,7 @@
 #include <fstream>
 #include <limits>
 #include <unordered_map>
+#include <utility>
 
 #include "io/input_error.hpp"
 
@@ -738,7 +739,15 @@ private:
     return s;
   }
 
-  static std::uint64_t key(std::int64_t pid, std::int64_t tid) { return (std::uint64_t(pid) << 24) ^ std::uint64_t(tid); }
+  // Thread names and streams are per (pid, tid): the pair itself is the key (ids go up to 2^41:
+  // string ids are 2^40 + n, so no shifted 64-bit packing is collision-free).
+  using PidTid = std::pair<std::int64_t, std::int64_t>;
+  struct PidTidHash {
+    std::size_t operator()(const PidTid& k) const {
+      return std::hash<std::int64_t>{}(k.first) * 0x9e3779b97f4a7c15ULL ^ std::hash<std::int64_t>{}(k.second);
+    }
+  };
+  static PidTid key(std::int64_t pid, std::int64_t tid) { return {pid, tid}; }
 
   void note_pid(std::int64_t pid) {
     if (pid == last_pid_) return;
@@ -834,9 +843,9 @@ private:
     std::sort(t.ranks.begin(), t.ranks.end(), [](const TimelineRank& a, const TimelineRank& b) { return a.rank < b.rank; });
 
     // Streams: a known thread name, else a Strata tid, else by category.
-    std::unordered_map<std::uint64_t, int> stream_of;  // (pid, tid) -> stream or -1 (by category)
+    std::unordered_map<PidTid, int, PidTidHash> stream_of;  // (pid, tid) -> stream or -1 (by category)
     auto resolve = [&](std::int64_t pid, std::int64_t tid) {
-      std::uint64_t k = key(pid, tid);
+      const PidTid k = key(pid, tid);
       auto it = stream_of.find(k);
       if (it != stream_of.end()) return it->second;
       int s = -1;
@@ -884,7 +893,7 @@ private:
   std::int64_t last_pid_ = std::numeric_limits<std::int64_t>::min();
   std::unordered_map<std::int64_t, std::string> proc_name_, proc_labels_;
   std::unordered_map<std::int64_t, int> proc_stage_;
-  std::unordered_map<std::uint64_t, std::string> thread_name_;
+  std::unordered_map<PidTid, std::string, PidTidHash> thread_name_;
   std::string_view strata_block_;
   const char* strata_at_ = nullptr;
 };

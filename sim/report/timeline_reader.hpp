@@ -4,7 +4,7 @@
 //
 // One pass over the text (memory-mapped when read from a file), no JSON DOM: a million-event
 // trace (190 MB) reads in about 0.5 s into little more than the Timeline itself (through an
-// nlohmann DOM it took ~10 s and ~1.5 GB; bench/bench_timeline_reader.cpp). Only the small
+// nlohmann DOM it took ~10 s and ~1.9 GB; bench/bench_timeline_reader.cpp). Only the small
 // top-level "strata" block (the report) goes through nlohmann.
 //
 // It reads what timeline_to_string writes (pid = rank, tid = stream, args task/microbatch/layer/
@@ -14,7 +14,7 @@
 // are not memory, events without "ph") are counted in skipped_events. Arguments it does not
 // understand (a string "task", a nested object) are ignored. Errors throw InputError naming the
 // file, the event and field (e.g. "traceEvents[12].ts"), what was expected and what was found,
-// and the line and column; no input can crash it (nesting is limited, numbers range-checked).
+// and the line and column; no input can crash it (nesting is limited, ids range-checked; other numbers are taken as written, non-finite ones ignored).
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -37,7 +37,7 @@ struct TimelineReadOptions {
 
 struct TimelineFile {
   Timeline timeline;
-  std::vector<TextSpan> args;      // with arg_spans: per timeline event, its "args" object ({} if none)
+  std::vector<TextSpan> args;      // with arg_spans: per timeline event, its "args" object (an empty span if it has none: it reads back as "")
   std::string path;                // the file name given
   std::size_t skipped_events = 0;  // trace events of kinds the timeline does not hold
 };

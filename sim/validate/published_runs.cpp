@@ -2,12 +2,15 @@
 
 #include <cctype>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
 
+#include "cost/compute_cost.hpp"
 #include "io/scenario.hpp"
 #include "model/model.hpp"
+#include "plan/strategy.hpp"
 
 namespace fs = std::filesystem;
 
@@ -25,6 +28,12 @@ std::string default_validation_file() {
 namespace {
 
 bool contains(const std::string& s, const char* sub) { return s.find(sub) != std::string::npos; }
+
+std::string fixed(double v, int decimals) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf;
+}
 
 // FlashAttention (Dao et al., arXiv:2205.14135 [S12d]) appeared in May 2022: software released
 // before 2022 ran attention unfused (scores materialised, softmax and dropout kernels over them).
@@ -214,8 +223,10 @@ std::vector<PublishedRun> load_published_runs(const std::string& path) {
         // whose default was 'triton' (Triton FlashAttention, flash_attn_triton.py) until 2024
         // (scripts/train/benchmarking/submit_benchmarks.py; the MPT tables were measured in 2023).
         strategy["attention"] = "triton";
+        const ComputeConstants k;
         run.assumptions.push_back("llm-foundry: attn_impl 'triton' (its benchmark script's default until 2024): Triton "
-                                  "FlashAttention, slower than FlashAttention-2 (1.4x forward, 2x backward), not Hopper-native");
+                                  "FlashAttention, slower than FlashAttention-2 (" + fixed(k.triton_fa_fwd_slowdown, 1) +
+                                  "x forward, " + fixed(k.triton_fa_bwd_slowdown, 1) + "x backward), not Hopper-native");
       }
       // Megatron-LM before 2022 reduced a column-parallel layer's input gradient after its weight
       // gradient (the asynchronous overlap, async_tensor_model_parallel_allreduce, is later).
@@ -230,9 +241,15 @@ std::vector<PublishedRun> load_published_runs(const std::string& path) {
         // (megatron/arguments.py; the SC'21 scripts, examples/sc21/CONFIG.sh, do not change it).
         strategy["norm_kernel"] = "apex_2020";
         hidden_dropout = kMegatronDefaultHiddenDropout;
-        run.assumptions.push_back("Megatron-LM " + std::to_string(year) +
-                                  ": apex's 2020 FusedLayerNorm kernel (895.8 / 572.2 GB/s forward / backward on A100, "
-                                  "NVIDIA/apex PR #1037); hidden dropout 0.1 (Megatron's default) with its masks");
+        // The rates as the model applies them: fractions of the A100-40GB's bandwidth (the card
+        // the PR measured, assumed) times this GPU's (plan/layer_ops.cpp).
+        const double scale = find_gpu(gpu_name)->hbm_GBps / find_gpu("A100-40-SXM")->hbm_GBps;
+        run.assumptions.push_back(
+            "Megatron-LM " + std::to_string(year) + ": apex's 2020 FusedLayerNorm kernel, measured at " +
+            fixed(kApex2020LayerNormFwdGBps, 1) + " / " + fixed(kApex2020LayerNormBwdGBps, 1) +
+            " GB/s forward / backward on an A100 (NVIDIA/apex PR #1037), applied as the same share of this GPU's bandwidth: " +
+            fixed(kApex2020LayerNormFwdGBps * scale, 0) + " / " + fixed(kApex2020LayerNormBwdGBps * scale, 0) +
+            " GB/s; hidden dropout " + fixed(hidden_dropout, 1) + " (Megatron's default) with its masks");
         // Megatron-LM 2021 pipeline exchanges (megatron/p2p_communication.py, _communicate): with
         // --scatter-gather-tensors-in-pipeline (on unless --no-scatter-gather-tensors-in-pipeline;
         // the paper's §4.1 optimization) each TP rank sends 1/t of the activation and the receiver
