@@ -29,6 +29,11 @@ public:
 
   virtual double gemm_s(const GemmShape& g) = 0;
   virtual double attention_s(const AttnShape& a, double claimed_flops) = 0;
+  // The host's time to queue one attention task (0: not measured; the cpu backend runs it inline).
+  virtual double attention_host_s(const AttnShape& a, double claimed_flops) {
+    (void)a, (void)claimed_flops;
+    return 0;
+  }
   virtual double memcpy_s(double bytes) = 0;            // bytes copied
   // The executor's memory-bound kernels (MemOp) on `bytes` as the graph counts them (read +
   // written): the element-wise/norm kernel and the Adam step.

@@ -224,6 +224,7 @@ HardwareProfile calibrate(MicroBench& bench, const CalibrateOptions& o) {
   for (const AttnPoint& a : o.attention_shapes) {
     AttnPoint q = a;
     q.seconds = bench.attention_s(a.shape, a.flops);
+    q.host_seconds = bench.attention_host_s(a.shape, a.flops);
     p.attention_points.push_back(q);
     bar.step(std::string("attention ") + (a.shape.backward ? "bwd" : "fwd") + " seq " + std::to_string(a.shape.q_len));
   }

@@ -113,6 +113,32 @@ TEST(Calibrate, ProfileRoundTripsThroughJson) {
   EXPECT_DOUBLE_EQ(q.gemm_time_s(g), p.gemm_time_s(g));
 }
 
+// An attention task the host queues more slowly than the GPU runs it (the executor's attention is
+// many kernels) lasts the host's time plus the executor's own time per task; the field survives
+// the JSON round trip and profiles without it read as before.
+TEST(Profile, AttentionPointsAreBoundedByTheHostThatQueuesThem) {
+  HardwareProfile p;
+  p.backend = "cuda";
+  p.launch_overhead_us = 8;
+  AttnPoint a;
+  a.shape.q_len = a.shape.kv_len = 256;
+  a.flops = 1e9;
+  a.seconds = 60e-6;
+  a.host_seconds = 90e-6;
+  p.attention_points.push_back(a);
+  EXPECT_DOUBLE_EQ(p.attention_point_s(a.shape, a.flops), 98e-6);
+  HardwareProfile q = profile_from_json(profile_to_json(p), "p.json");
+  ASSERT_EQ(q.attention_points.size(), 1u);
+  EXPECT_DOUBLE_EQ(q.attention_points[0].host_seconds, 90e-6);
+  EXPECT_DOUBLE_EQ(q.attention_point_s(a.shape, a.flops), 98e-6);
+  p.attention_points[0].host_seconds = 20e-6;  // GPU-bound: the GPU's time
+  EXPECT_DOUBLE_EQ(p.attention_point_s(a.shape, a.flops), 60e-6);
+  p.attention_points[0].host_seconds = 0;  // not measured
+  EXPECT_DOUBLE_EQ(p.attention_point_s(a.shape, a.flops), 60e-6);
+  Json j = profile_to_json(p);
+  EXPECT_FALSE(j["attention_points"][0].contains("host_seconds"));
+}
+
 TEST(Profile, InterpolatesInLogSpace) {
   GemmTable t;
   t.dtype = DType::bf16;

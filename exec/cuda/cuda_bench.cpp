@@ -116,6 +116,13 @@ public:
     void* out = buf(1, w.out_bytes);
     return time_gpu([&] { run_attention(*lt_, s_, lt_ws_, op, in, out, "calibrate attention"); });
   }
+  double attention_host_s(const AttnShape& a, double claimed) override {
+    const AttnOp op = plan_attention(a, claimed);
+    const WorkspaceNeed w = attention_need(op);
+    void* in = buf(0, w.in_bytes);
+    void* out = buf(1, w.out_bytes);
+    return time_host([&] { run_attention(*lt_, s_, lt_ws_, op, in, out, "calibrate attention"); });
+  }
   double memcpy_s(double bytes) override {
     const std::size_t b = std::size_t(bytes);
     void* in = buf(0, b);
@@ -240,6 +247,29 @@ private:
     const double first = runs(1);  // warm-up
     const int reps = int(std::clamp(std::ceil(0.005 / std::max(1e-7, first)), 3.0, double(kMaxReps)));
     return runs(reps);
+  }
+  // The host's time to queue fn's kernels: the median of a few calls queued behind a spin kernel
+  // (so that queueing never waits for the device), plus the executor's own time per task is
+  // launch_s. Few calls: a task of many kernels must not fill the launch queue.
+  double time_host(const std::function<void()>& fn) {
+    fn();  // warm-up: plan selection, first touch
+    STRATA_CUDA(cudaStreamSynchronize(s_), "timing");
+    auto t0 = Clock::now();
+    fn();
+    const double once = std::chrono::duration<double>(Clock::now() - t0).count();
+    STRATA_CUDA(cudaStreamSynchronize(s_), "timing");
+    constexpr int kCalls = 5;
+    const cudaError_t sp = spin(0.001 + 4 * kCalls * once, s_);
+    if (sp != cudaSuccess) fail_cuda(sp, "spin", "timing");
+    std::vector<double> t;
+    for (int i = 0; i < kCalls; ++i) {
+      t0 = Clock::now();
+      fn();
+      t.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
+    }
+    STRATA_CUDA(cudaStreamSynchronize(s_), "timing");
+    std::sort(t.begin(), t.end());
+    return t[t.size() / 2];
   }
   // Host-timed, all devices synchronized: NCCL operations over several GPUs.
   double time_multi(int n, const std::function<void()>& once) {

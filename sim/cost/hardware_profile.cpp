@@ -153,7 +153,10 @@ bool same_attention_work(const AttnShape& a, const AttnShape& b) {
 
 double HardwareProfile::attention_point_s(const AttnShape& a, double flops) const {
   for (const auto& p : attention_points)
-    if (same_attention_work(p.shape, a) && p.seconds > 0 && std::abs(p.flops - flops) <= 1e-6 * std::max(1.0, flops)) return p.seconds;
+    if (same_attention_work(p.shape, a) && p.seconds > 0 && std::abs(p.flops - flops) <= 1e-6 * std::max(1.0, flops))
+      // Bounded by the host when it queues the task more slowly than the GPU runs it: its
+      // kernels plus the executor's own time per task (launch_overhead_us).
+      return p.host_seconds > 0 ? std::max(p.seconds, p.host_seconds + launch_overhead_us * 1e-6) : p.seconds;
   return 0;
 }
 
@@ -219,10 +222,12 @@ Json profile_to_json(const HardwareProfile& p) {
   for (const auto& b : p.memcpy) mc.push_back({{"bytes", b.bytes}, {"seconds", b.seconds}, {"GBps", b.GBps}});
   j["memcpy"] = {{"GBps", p.memcpy_GBps}, {"points", mc}};
   Json apts = Json::array();
-  for (const auto& a : p.attention_points)
+  for (const auto& a : p.attention_points) {
     apts.push_back({{"batch", a.shape.batch}, {"heads", a.shape.heads}, {"kv_heads", a.shape.kv_heads}, {"q_len", a.shape.q_len},
                     {"kv_len", a.shape.kv_len}, {"head_dim", a.shape.head_dim}, {"causal", a.shape.causal},
                     {"backward", a.shape.backward}, {"dtype", dtype_name(a.shape.dtype)}, {"flops", a.flops}, {"seconds", a.seconds}});
+    if (a.host_seconds > 0) apts.back()["host_seconds"] = a.host_seconds;
+  }
   j["attention_points"] = apts;
   auto curve = [](const BandwidthCurve& c) {
     Json v = Json::array();
@@ -328,6 +333,7 @@ HardwareProfile profile_from_json(const Json& j, const std::string& file) {
       q.shape.dtype = dtype_of(a, "dtype");
       q.flops = a.get_number("flops", 0, 1e30);
       q.seconds = a.get_number("seconds", 0, 1e9);
+      q.host_seconds = a.get_number("host_seconds", 0, 1e9, 0);
       p.attention_points.push_back(q);
     }
   auto read_curve = [&](const char* key, BandwidthCurve& c) {

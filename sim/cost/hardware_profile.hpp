@@ -61,6 +61,10 @@ struct AttnPoint {
   AttnShape shape;
   double flops = 0;    // what the graph claims (model FLOPs)
   double seconds = 0;
+  // The host's time to queue the task's kernels (the executor runs attention as many kernels):
+  // a task the host queues more slowly than the GPU runs it lasts this long inside a step.
+  // 0 when not measured (cpu backend, older profiles).
+  double host_seconds = 0;
 };
 
 // Time of a memory-bound kernel by the bytes the graph counts for it (read + written), measured
