@@ -154,9 +154,7 @@ bool same_attention_work(const AttnShape& a, const AttnShape& b) {
 double HardwareProfile::attention_point_s(const AttnShape& a, double flops) const {
   for (const auto& p : attention_points)
     if (same_attention_work(p.shape, a) && p.seconds > 0 && std::abs(p.flops - flops) <= 1e-6 * std::max(1.0, flops))
-      // Bounded by the host when it queues the task more slowly than the GPU runs it: its
-      // kernels plus the executor's own time per task (launch_overhead_us).
-      return p.host_seconds > 0 ? std::max(p.seconds, p.host_seconds + launch_overhead_us * 1e-6) : p.seconds;
+      return p.seconds;  // host_seconds is recorded, not used yet (hardware_profile.hpp)
   return 0;
 }
 

@@ -61,9 +61,11 @@ struct AttnPoint {
   AttnShape shape;
   double flops = 0;    // what the graph claims (model FLOPs)
   double seconds = 0;
-  // The host's time to queue the task's kernels (the executor runs attention as many kernels):
-  // a task the host queues more slowly than the GPU runs it lasts this long inside a step.
-  // 0 when not measured (cpu backend, older profiles).
+  // The host's time to queue the task's kernels (the executor runs attention as many kernels).
+  // Recorded, not used by predictions yet: as a floor on the task it fixes launch-bound steps
+  // (H200 exec-small -45 % -> -21 %) but over-predicts tasks the host queues while the GPU is
+  // still busy with earlier ones (one-gpu-moe -1.0 % -> +2.1 %); using it needs the host's own
+  // timeline in the engine. 0 when not measured (cpu backend, older profiles).
   double host_seconds = 0;
 };
 
