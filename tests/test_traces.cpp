@@ -70,12 +70,14 @@ TEST(Traces, H100ProfileIsAWholeCalibration) { expect_whole_calibration(kH100, "
 TEST(Traces, H200ProfileIsAWholeCalibration) { expect_whole_calibration(kH200, "H200", "H200-SXM"); }
 
 // Every task of these runs was measured for real on the one GPU (tp = pp = dp = 1): the whole
-// step is comparable. Measured +1.2 % and -0.7 %; four runs of the same binary spread ±2 %.
-TEST(Traces, H100CalibratedPredictionOfWholeOneGpuSteps) {
+// step is comparable. `min_matched` > 0 also checks how many tasks were aligned.
+static void expect_whole_one_gpu_steps(const std::string& card, std::size_t min_matched) {
   for (const char* sc : {"one-gpu-llama-1b", "one-gpu-moe"}) {
-    const exec::CompareResult r = compare_with_profile(sc);
+    const exec::CompareResult r = compare_with_profile(sc, card);
     EXPECT_EQ(r.excluded_unmeasured, 0u) << sc;
-    EXPECT_GT(r.matched, 800u) << sc;
+    if (min_matched) {
+      EXPECT_GT(r.matched, min_matched) << sc;
+    }
     EXPECT_EQ(r.measured_only + r.predicted_only, 0u) << sc << ": the simulated and executed graphs differ";
     EXPECT_LT(std::abs(r.step_rel_error), 0.04) << sc;
     ASSERT_NE(r.kind("compute"), nullptr);
@@ -84,18 +86,25 @@ TEST(Traces, H100CalibratedPredictionOfWholeOneGpuSteps) {
 }
 
 // Full-size Llama-3-8B (tp 4, pp 2, dp 2) with one representative rank per class on the one
-// GPU: compute is real, communication is not (measured=false, left out). Per-kind compute
-// measured +3.5 %. The step reads +17 %: the prediction includes the job's real tensor-parallel
-// traffic and the GEMM slowdown when it overlaps, which one GPU cannot show (traces/README.md).
-TEST(Traces, H100CalibratedComputeOfRepresentativeRanks) {
-  const exec::CompareResult r = compare_with_profile("default");
+// GPU: compute is real, communication is not (measured=false, left out). The step reads long:
+// the prediction includes the job's real tensor-parallel traffic and the GEMM slowdown when it
+// overlaps, which one GPU cannot show (traces/README.md).
+static void expect_compute_of_representative_ranks(const std::string& card, std::size_t min_matched) {
+  const exec::CompareResult r = compare_with_profile("default", card);
   EXPECT_GT(r.excluded_unmeasured, 1000u);
-  EXPECT_GT(r.matched, 10000u);
+  if (min_matched) {
+    EXPECT_GT(r.matched, min_matched);
+  }
   ASSERT_NE(r.kind("compute"), nullptr);
   EXPECT_LT(std::abs(r.kind("compute")->rel_error), 0.08);
   EXPECT_GT(r.step_rel_error, 0.0) << "the prediction carries communication the one-GPU run did not";
   EXPECT_LT(r.step_rel_error, 0.25);
 }
+
+// H100: measured +1.2 % and -0.7 %; four runs of the same binary spread ±2 %.
+TEST(Traces, H100CalibratedPredictionOfWholeOneGpuSteps) { expect_whole_one_gpu_steps(kH100, 800); }
+// H100: per-kind compute measured +3.5 %, the step +17 %.
+TEST(Traces, H100CalibratedComputeOfRepresentativeRanks) { expect_compute_of_representative_ranks(kH100, 10000); }
 
 // The tiny tp 2 x pp 2 model is launch-bound: its kernels last a few microseconds and the
 // executor's host issues a task every ~6 us (the profile's launch_overhead_us), so the measured
@@ -105,28 +114,10 @@ TEST(Traces, H100CalibratedPredictionOfALaunchBoundModel) {
   EXPECT_LT(std::abs(r.step_rel_error), 0.2);
 }
 
-// The same runs on an H200 (traces/h200-2026-11-26): measured +0.2 % and -1.5 % (whole steps).
-TEST(Traces, H200CalibratedPredictionOfWholeOneGpuSteps) {
-  for (const char* sc : {"one-gpu-llama-1b", "one-gpu-moe"}) {
-    const exec::CompareResult r = compare_with_profile(sc, kH200);
-    EXPECT_EQ(r.excluded_unmeasured, 0u) << sc;
-    EXPECT_EQ(r.measured_only + r.predicted_only, 0u) << sc << ": the simulated and executed graphs differ";
-    EXPECT_LT(std::abs(r.step_rel_error), 0.04) << sc;
-    ASSERT_NE(r.kind("compute"), nullptr);
-    EXPECT_LT(std::abs(r.kind("compute")->rel_error), 0.04) << sc;
-  }
-}
-
-// Llama-3-8B tp4 pp2 dp2 representatives on the H200: compute measured +1.8 %; the step carries
-// the predicted communication a one-GPU run cannot show (+16.1 %).
-TEST(Traces, H200CalibratedComputeOfRepresentativeRanks) {
-  const exec::CompareResult r = compare_with_profile("default", kH200);
-  EXPECT_GT(r.excluded_unmeasured, 1000u);
-  ASSERT_NE(r.kind("compute"), nullptr);
-  EXPECT_LT(std::abs(r.kind("compute")->rel_error), 0.08);
-  EXPECT_GT(r.step_rel_error, 0.0);
-  EXPECT_LT(r.step_rel_error, 0.25);
-}
+// The same runs on an H200 (traces/h200-2026-11-26): measured +0.2 % and -1.5 % (whole steps);
+// default: compute +1.8 %, step +16.1 %.
+TEST(Traces, H200CalibratedPredictionOfWholeOneGpuSteps) { expect_whole_one_gpu_steps(kH200, 0); }
+TEST(Traces, H200CalibratedComputeOfRepresentativeRanks) { expect_compute_of_representative_ranks(kH200, 0); }
 
 // Unfused attention as Megatron-LM 2021 ran it (scenarios/one-gpu-gpt-unfused.json: batched
 // GEMMs for the scores and the context, softmax over the s x s scores), measured on an H200 and on
@@ -134,7 +125,7 @@ TEST(Traces, H200CalibratedComputeOfRepresentativeRanks) {
 // of the card (no profile): this checks the model the published-run validation of issue 8 relies
 // on. Measured steps: H200 -2.6 % / -6.2 %, H100 +2.6 % / +2.0 % (two runs each, within 1 %); the
 // batched score/context GEMMs -3 to -10 % (traces/README.md).
-void expect_builtin_unfused_attention(const std::string& dir, const std::string& gpu) {
+static void expect_builtin_unfused_attention(const std::string& dir, const std::string& gpu) {
   const std::vector<std::string> card = {"cluster.gpu=" + gpu};
   std::vector<std::string> hd128 = card;
   for (const char* f : {"model.hidden=4096", "model.heads=32", "model.kv_heads=32", "model.ffn_hidden=16384"}) hd128.push_back(f);

@@ -109,20 +109,8 @@ public:
     const std::string ctx = "calibrate gemm";
     return time_gpu([&] { run_gemm(*lt_, s_, lt_ws_, op, in, out, ctx); });
   }
-  double attention_s(const AttnShape& a, double claimed) override {
-    const AttnOp op = plan_attention(a, claimed);
-    const WorkspaceNeed w = attention_need(op);
-    void* in = buf(0, w.in_bytes);
-    void* out = buf(1, w.out_bytes);
-    return time_gpu([&] { run_attention(*lt_, s_, lt_ws_, op, in, out, "calibrate attention"); });
-  }
-  double attention_host_s(const AttnShape& a, double claimed) override {
-    const AttnOp op = plan_attention(a, claimed);
-    const WorkspaceNeed w = attention_need(op);
-    void* in = buf(0, w.in_bytes);
-    void* out = buf(1, w.out_bytes);
-    return time_host([&] { run_attention(*lt_, s_, lt_ws_, op, in, out, "calibrate attention"); });
-  }
+  double attention_s(const AttnShape& a, double claimed) override { return time_gpu(attention_task(a, claimed)); }
+  double attention_host_s(const AttnShape& a, double claimed) override { return time_host(attention_task(a, claimed)); }
   double memcpy_s(double bytes) override {
     const std::size_t b = std::size_t(bytes);
     void* in = buf(0, b);
@@ -203,6 +191,14 @@ public:
   }
 
 private:
+  // One attention task as the executor runs it, its buffers allocated.
+  std::function<void()> attention_task(const AttnShape& a, double claimed) {
+    const AttnOp op = plan_attention(a, claimed);
+    const WorkspaceNeed w = attention_need(op);
+    void* in = buf(0, w.in_bytes);
+    void* out = buf(1, w.out_bytes);
+    return [this, op, in, out] { run_attention(*lt_, s_, lt_ws_, op, in, out, "calibrate attention"); };
+  }
   double mem_s(MemOp::Kind kind, double bytes) {
     const MemOp op{kind, bytes, DType::bf16};
     const WorkspaceNeed w = mem_need(op);

@@ -23,8 +23,8 @@ namespace {
 //  - the activation (GeLU: f wide; SwiGLU: gate and up in, f out): forward reads its input and
 //    writes its output; backward reads the output gradient and the input, writes the input
 //    gradient.
-constexpr double kResidualNormFwdTensors = 3 + 2;
-constexpr double kResidualNormBwdTensors = 3 + 3;
+constexpr double kResidualNormFwdTensors = 3 + kLayerNormFwdTensors;
+constexpr double kResidualNormBwdTensors = 3 + kLayerNormBwdTensors;
 // Hidden dropout (model.hidden_dropout > 0; Megatron's bias-dropout-add): the forward also writes
 // a 1-byte mask per element; the backward multiplies the incoming gradient by it (reads the
 // gradient and the mask, writes the result). Megatron-LM 2021 scripts bias_dropout_add with the
